@@ -1,0 +1,22 @@
+import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
+import type { EventPublisher, EventTopics } from "./types.js";
+
+export type VerifyPubSub = PubSub<EventTopics>;
+
+/** An EventTarget-like transport (e.g. @graphql-yoga/redis-event-target) for cross-instance events. */
+export type EventTransport = NonNullable<NonNullable<Parameters<typeof createPubSub>[0]>["eventTarget"]>;
+
+/**
+ * Builds the PubSub both the domain (publisher) and type-graphql (subscriber) use. Without an event
+ * target it is in-process; scale-out passes a Redis event target so instances share events.
+ */
+export function createEventBus(eventTarget?: EventTransport): { pubSub: VerifyPubSub; publisher: EventPublisher } {
+  const pubSub = createPubSub<EventTopics>(eventTarget ? { eventTarget } : undefined);
+  const publisher: EventPublisher = {
+    publish(event) {
+      if (event.verificationId) pubSub.publish("verification", event.verificationId, event);
+      pubSub.publish("service", event.serviceId, event);
+    },
+  };
+  return { pubSub, publisher };
+}

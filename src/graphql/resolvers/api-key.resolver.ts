@@ -1,0 +1,47 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { requireAdmin } from "../../auth/keys.js";
+import { AppError } from "../../errors.js";
+import type { GraphQLContext } from "../context.js";
+import { ApiKey, CreatedApiKey, OutboxMessage } from "../types/api-key.js";
+import { RoleEnum } from "../types/enums.js";
+
+@Resolver()
+export class ApiKeyResolver {
+  @Mutation(() => CreatedApiKey, {
+    description: "Create a key (admin). A CLIENT key needs serviceId and may only start, check and read that service's verifications.",
+  })
+  async createApiKey(
+    @Arg("role", () => RoleEnum) role: RoleEnum,
+    @Arg("serviceId", () => ID, { nullable: true }) serviceId: string | undefined,
+    @Arg("name", () => String, { nullable: true }) name: string | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CreatedApiKey> {
+    requireAdmin(ctx.caller);
+    if (role === RoleEnum.CLIENT && !serviceId) throw new AppError("INVALID_PARAMETER", "serviceId: required for a CLIENT key", { detail: { field: "serviceId" } });
+    if (role === RoleEnum.ADMIN && serviceId) throw new AppError("INVALID_PARAMETER", "serviceId: ADMIN keys are not bound to a service", { detail: { field: "serviceId" } });
+    if (serviceId) await ctx.app.services.get(serviceId);
+    const { key, row } = await ctx.app.apiKeys.create(role, serviceId ?? null, name ?? null);
+    return Object.assign(new CreatedApiKey(), { apiKey: ApiKey.from(row), secret: key });
+  }
+
+  @Mutation(() => Boolean, { description: "Revoke a key (admin). False when unknown or already revoked." })
+  async revokeApiKey(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    requireAdmin(ctx.caller);
+    if (id === ctx.caller?.keyId) throw new AppError("INVALID_PARAMETER", "id: a key cannot revoke itself", { detail: { field: "id" } });
+    return ctx.app.store.revokeApiKey(id, ctx.app.clock.now());
+  }
+
+  @Query(() => [ApiKey], { description: "Keys, optionally of one service (admin). Secrets are never listed." })
+  async apiKeys(@Arg("serviceId", () => ID, { nullable: true }) serviceId: string | undefined, @Ctx() ctx: GraphQLContext): Promise<ApiKey[]> {
+    requireAdmin(ctx.caller);
+    return (await ctx.app.store.listApiKeys(serviceId)).map(ApiKey.from);
+  }
+
+  @Query(() => [OutboxMessage], {
+    description: "Messages the development outbox holds, newest first (admin). Empty when Twilio delivers.",
+  })
+  async outboxMessages(@Arg("to", () => String, { nullable: true }) to: string | undefined, @Ctx() ctx: GraphQLContext): Promise<OutboxMessage[]> {
+    requireAdmin(ctx.caller);
+    return (ctx.app.outbox?.list(to) ?? []).map((m) => Object.assign(new OutboxMessage(), { ...m, at: new Date(m.at) }));
+  }
+}

@@ -1,0 +1,81 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { requireServiceAccess } from "../../auth/keys.js";
+import { AppError } from "../../errors.js";
+import type { VerificationRow } from "../../store/types.js";
+import type { GraphQLContext } from "../context.js";
+import { RiskCheckEnum } from "../types/enums.js";
+import { CheckVerificationInput, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
+
+const MAX_TAGS = 10;
+
+@Resolver(() => Verification)
+export class VerificationResolver {
+  @Mutation(() => Verification, {
+    description: "Send a code (or resend the pending one for the same number). Passes the risk pipeline first.",
+  })
+  async startVerification(@Arg("input", () => StartVerificationInput) input: StartVerificationInput, @Ctx() ctx: GraphQLContext): Promise<Verification> {
+    const caller = requireServiceAccess(ctx.caller, input.serviceId);
+    if (input.riskCheck === RiskCheckEnum.DISABLE && caller.role !== "ADMIN") {
+      throw new AppError("FORBIDDEN", "riskCheck: DISABLE needs an admin key");
+    }
+    const tags = input.tags ?? [];
+    if (tags.length > MAX_TAGS) throw new AppError("INVALID_PARAMETER", `tags: at most ${MAX_TAGS}`, { detail: { field: "tags" } });
+    for (const t of tags) {
+      if (!t.key || t.key.length > 64 || t.value.length > 256) throw new AppError("INVALID_PARAMETER", "tags: keys 1-64 and values up to 256 characters", { detail: { field: "tags" } });
+    }
+    const v = await ctx.app.lifecycle.start(
+      {
+        serviceId: input.serviceId,
+        to: input.to,
+        channel: input.channel,
+        countryHint: input.country,
+        locale: input.locale,
+        customCode: input.customCode,
+        amount: input.amount,
+        payee: input.payee,
+        riskCheck: input.riskCheck !== RiskCheckEnum.DISABLE,
+        tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+        rateLimitValues: Object.fromEntries((input.rateLimits ?? []).map((r) => [r.uniqueName, r.value])),
+      },
+      { caller, ip: ctx.ip },
+    );
+    return this.view(ctx, v);
+  }
+
+  @Mutation(() => VerificationCheck, {
+    description: "Check a code. A wrong code counts an attempt; a final verification answers 20404.",
+  })
+  async checkVerification(@Arg("input", () => CheckVerificationInput) input: CheckVerificationInput, @Ctx() ctx: GraphQLContext): Promise<VerificationCheck> {
+    const caller = requireServiceAccess(ctx.caller, input.serviceId);
+    const { verification: v, valid } = await ctx.app.lifecycle.check({ ...input }, { caller, ip: ctx.ip });
+    return Object.assign(new VerificationCheck(), {
+      id: v.id,
+      serviceId: v.serviceId,
+      to: v.to,
+      channel: v.channel,
+      status: v.status,
+      valid,
+      dateUpdated: new Date(v.updatedAt),
+    });
+  }
+
+  @Mutation(() => Verification, { description: "Cancel a pending verification (its code stops working)." })
+  async cancelVerification(
+    @Arg("serviceId", () => ID) serviceId: string,
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Verification> {
+    requireServiceAccess(ctx.caller, serviceId);
+    return this.view(ctx, await ctx.app.lifecycle.cancel(serviceId, id));
+  }
+
+  @Query(() => Verification, { description: "One verification of a service." })
+  async verification(@Arg("serviceId", () => ID) serviceId: string, @Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Verification> {
+    requireServiceAccess(ctx.caller, serviceId);
+    return this.view(ctx, await ctx.app.lifecycle.get(serviceId, id));
+  }
+
+  private async view(ctx: GraphQLContext, v: VerificationRow): Promise<Verification> {
+    return Verification.from(v, await ctx.app.store.listSendAttempts(v.id));
+  }
+}

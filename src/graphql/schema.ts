@@ -1,0 +1,21 @@
+import "reflect-metadata";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema, type NonEmptyArray } from "type-graphql";
+import type { VerifyPubSub } from "../events/pubsub.js";
+import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
+import { ServiceResolver } from "./resolvers/service.resolver.js";
+import { VerificationResolver } from "./resolvers/verification.resolver.js";
+
+/** Every resolver class; a feature adds its resolver here. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver];
+
+/** Builds the executable schema once at start-up (never per request). */
+export function buildVerifySchema(pubSub: VerifyPubSub): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    pubSub: pubSub as never,
+    validate: false,
+    emitSchemaFile: false,
+  });
+}

@@ -1,0 +1,49 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import type { ApiKeyRow } from "../../store/types.js";
+import { RoleEnum } from "./enums.js";
+
+@ObjectType({ description: "An API key (its secret is shown only once, at creation)." })
+export class ApiKey {
+  @Field(() => ID, { description: "VK + 32 hex." })
+  id!: string;
+  @Field(() => RoleEnum, { description: "ADMIN or CLIENT." })
+  role!: RoleEnum;
+  @Field(() => ID, { nullable: true, description: "The one service a CLIENT key may use." })
+  serviceId!: string | null;
+  @Field(() => String, { nullable: true, description: "A label." })
+  name!: string | null;
+  @Field(() => Date, { description: "Created." })
+  createdAt!: Date;
+  @Field(() => Date, { nullable: true, description: "Revoked, if it was." })
+  revokedAt!: Date | null;
+
+  static from(r: ApiKeyRow): ApiKey {
+    return Object.assign(new ApiKey(), { ...r, role: r.role as RoleEnum, createdAt: new Date(r.createdAt), revokedAt: r.revokedAt ? new Date(r.revokedAt) : null });
+  }
+}
+
+@ObjectType({ description: "A new key and its secret: store the secret now, it is not shown again." })
+export class CreatedApiKey {
+  @Field(() => ApiKey, { description: "The key's record." })
+  apiKey!: ApiKey;
+  @Field(() => String, { description: "The bearer secret." })
+  secret!: string;
+}
+
+@ObjectType({ description: "A message the development outbox 'sent' (no real delivery)." })
+export class OutboxMessage {
+  @Field(() => ID, { description: "Outbox id." })
+  id!: string;
+  @Field(() => ID, { description: "The verification it belongs to." })
+  verificationId!: string;
+  @Field(() => ID, { description: "Its service." })
+  serviceId!: string;
+  @Field(() => String, { description: "Recipient (E.164)." })
+  to!: string;
+  @Field(() => String, { description: "SMS or CALL." })
+  channel!: string;
+  @Field(() => String, { description: "The full text, code included." })
+  body!: string;
+  @Field(() => Date, { description: "When it was sent." })
+  at!: Date;
+}

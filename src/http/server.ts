@@ -1,0 +1,158 @@
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { expressMiddleware } from "@as-integrations/express5";
+import express, { type Request } from "express";
+import type { GraphQLSchema } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { createServer, type Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import { WebSocketServer } from "ws";
+import type { Caller } from "../auth/keys.js";
+import type { AppServices, GraphQLContext } from "../graphql/context.js";
+import { createFormatError } from "../graphql/errors.js";
+import type { ClientIpResolver } from "./client-ip.js";
+import { renderOfflineGraphiQL } from "./graphiql.js";
+
+export interface HttpDeps {
+  schema: GraphQLSchema;
+  app: AppServices;
+  clientIp: ClientIpResolver;
+  /** Extra routes (webhooks) mounted before GraphQL. */
+  routes?: (router: express.Router) => void;
+  /** Readiness probe: throws when a dependency (database, Redis) is down. */
+  ready: () => Promise<void>;
+  /** Extra Apollo plugins (query cost limits, …). */
+  plugins?: ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0]["plugins"];
+  /** Extra validation rules (depth limits, …). */
+  validationRules?: ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0]["validationRules"];
+}
+
+export interface HttpServer {
+  server: Server;
+  wsServer: WebSocketServer;
+  start(): Promise<void>;
+  /** Stops accepting, drains in-flight requests and sockets. */
+  stop(): Promise<void>;
+}
+
+/** One HTTP server: GraphQL over HTTP (Apollo) and WebSocket (graphql-ws) on /graphql, GraphiQL, health. */
+export function createHttpServer(deps: HttpDeps): HttpServer {
+  const expressApp = express();
+  expressApp.disable("x-powered-by");
+  const server = createServer(expressApp);
+  const wsServer = new WebSocketServer({ server, path: "/graphql" });
+  const graphiql = renderOfflineGraphiQL();
+
+  const authenticate = async (authorization: string | undefined): Promise<Caller | null> => {
+    try {
+      return await deps.app.apiKeys.authenticate(authorization);
+    } catch {
+      return null; // resolvers answer 20401 for a missing caller; an unknown key gets nothing more
+    }
+  };
+
+  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller | null; ip?: string | null }>(
+    {
+      schema: deps.schema,
+      onConnect: async (ctx) => {
+        const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const caller = await authenticate(typeof auth === "string" ? auth : undefined);
+        // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
+        if (!caller) return false;
+        ctx.extra.caller = caller;
+        ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
+        return true;
+      },
+      context: (ctx): GraphQLContext => ({
+        caller: ctx.extra.caller ?? null,
+        ip: ctx.extra.ip ?? null,
+        requestId: randomUUID(),
+        app: deps.app,
+      }),
+    },
+    wsServer,
+  );
+  void CloseCode;
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: deps.schema,
+    formatError: createFormatError(deps.app.log),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    validationRules: deps.validationRules,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      ...(deps.plugins ?? []),
+    ],
+  });
+
+  return {
+    server,
+    wsServer,
+    async start() {
+      await apollo.start();
+      expressApp.get("/healthz", (_req, res) => {
+        res.json({ status: "ok" });
+      });
+      expressApp.get("/readyz", async (_req, res) => {
+        try {
+          await deps.ready();
+          res.json({ status: "ready" });
+        } catch (err) {
+          deps.app.log.warn("readiness check failed", { error: String(err) });
+          res.status(503).json({ status: "unavailable" });
+        }
+      });
+      const router = express.Router();
+      deps.routes?.(router);
+      expressApp.use(router);
+      expressApp.get("/graphql", (req, res, next) => {
+        if (wantsHtml(req)) {
+          res.type("html").send(graphiql);
+          return;
+        }
+        next();
+      });
+      expressApp.use(
+        "/graphql",
+        express.json({ limit: "64kb" }),
+        expressMiddleware(apollo, {
+          context: async ({ req }): Promise<GraphQLContext> => ({
+            caller: await authenticate(req.headers.authorization),
+            ip: deps.clientIp.resolve(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
+            requestId: randomUUID(),
+            app: deps.app,
+          }),
+        }),
+      );
+      // Malformed JSON bodies and other framework errors: a clean 400, never a stack.
+      expressApp.use((err: unknown, _req: Request, res: express.Response, next: express.NextFunction) => {
+        if (res.headersSent) return next(err);
+        const status = typeof err === "object" && err && "status" in err && typeof err.status === "number" ? err.status : 500;
+        if (status >= 500) deps.app.log.error("http error", { error: String(err) });
+        res.status(status).json({ errors: [{ message: status >= 500 ? "Internal error" : "Bad request", extensions: { code: status >= 500 ? "INTERNAL" : "INVALID_PARAMETER", errorCode: status >= 500 ? 20500 : 60200 } }] });
+      });
+    },
+    async stop() {
+      await apollo.stop();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
+
+function wantsHtml(req: Request): boolean {
+  const accept = req.headers.accept ?? "";
+  return req.query.query === undefined && accept.includes("text/html");
+}

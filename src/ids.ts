@@ -1,0 +1,12 @@
+import { randomBytes } from "node:crypto";
+
+/** Twilio-shaped SIDs: a two-letter prefix and 32 lowercase hex digits. */
+export type SidPrefix = "VA" | "VE" | "VL" | "VK" | "VD" | "VJ";
+
+export function newSid(prefix: SidPrefix): string {
+  return prefix + randomBytes(16).toString("hex");
+}
+
+export function isSid(prefix: SidPrefix, value: string): boolean {
+  return value.length === 34 && value.startsWith(prefix) && /^[0-9a-f]{32}$/.test(value.slice(2));
+}

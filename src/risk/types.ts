@@ -1,0 +1,77 @@
+import type { ErrorCode } from "../errors.js";
+import type { ParsedPhone } from "../phone.js";
+import type { Channel, Role, ServiceRow } from "../store/types.js";
+
+/** What a request brings to the risk pipeline. */
+export interface RiskRequest {
+  kind: "START" | "CHECK";
+  service: ServiceRow;
+  /** The number as the caller sent it (parsed by the phone stage). */
+  rawTo: string;
+  countryHint?: string;
+  /** START: the requested channel. CHECK: the verification's channel, when known. */
+  channel: Channel | null;
+  /** Client IP (from the socket, or X-Forwarded-For behind a trusted proxy); null when unknown. */
+  ip: string | null;
+  role: Role;
+  /** False when a trusted backend passed `riskCheck: DISABLE` (skips geo and prefix guard). */
+  riskCheck: boolean;
+  tags: Record<string, string>;
+  /** Values for the service's named rate-limit buckets, e.g. { end_user_id: "u-42" }. */
+  rateLimitValues: Record<string, string>;
+}
+
+/** The request plus what stages learned on the way. Stages add to it; none removes. */
+export interface RiskContext extends RiskRequest {
+  now: number;
+  /** Set by the phone stage. */
+  phone?: ParsedPhone;
+  /** Set by the safe-list stage: trusted numbers skip fraud stages (never limits). */
+  trusted?: boolean;
+  /** Set by the geo stage: the destination's permission for this channel. */
+  geoPermission?: "ALLOW" | "MONITOR" | "BLOCK";
+  /** Shadow-mode findings: what stages would have blocked. */
+  shadow: { stage: string; code: ErrorCode; reason: string }[];
+}
+
+export type Decision =
+  | { action: "allow" }
+  | { action: "block"; code: ErrorCode; reason: string; retryAfterSeconds?: number };
+
+export const allow: Decision = { action: "allow" };
+export const block = (code: ErrorCode, reason: string, retryAfterSeconds?: number): Decision => ({
+  action: "block",
+  code,
+  reason,
+  retryAfterSeconds,
+});
+
+/**
+ * One stage of the pipeline. A stage returns a decision; it never throws for a business outcome
+ * (the runner treats a thrown error as an internal failure). A stage never imports another stage:
+ * it reads what earlier stages put on the context.
+ */
+export interface RiskStage {
+  readonly name: string;
+  /** Which requests it looks at. */
+  readonly appliesTo: ReadonlyArray<"START" | "CHECK">;
+  /** Fraud stages are skipped for safe-listed numbers and `riskCheck: DISABLE`; limits never are. */
+  readonly fraud: boolean;
+  evaluate(ctx: RiskContext): Promise<Decision> | Decision;
+}
+
+/** Feedback the domain gives after the pipeline allowed a request (for detectors). */
+export type RiskOutcome =
+  | { type: "sent"; ctx: RiskContext; verificationId: string }
+  | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; now: number };
+
+export interface RiskObserver {
+  observe(outcome: RiskOutcome): Promise<void> | void;
+}
+
+export interface PipelineResult {
+  ctx: RiskContext;
+  decision: Decision;
+  /** The stage that blocked, when it did. */
+  stage: string | null;
+}

@@ -1,0 +1,254 @@
+import Database from "better-sqlite3";
+import { and, eq, lt, lte, sql } from "drizzle-orm";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type {
+  ApiKeyRow,
+  CheckWriteResult,
+  CreateOrResendResult,
+  RiskDecisionRow,
+  SendAttemptRow,
+  ServicePatch,
+  ServiceRow,
+  Store,
+  VerificationRow,
+} from "../types.js";
+import * as schema from "./schema.js";
+
+const { services, apiKeys, verifications, sendAttempts, riskDecisions } = schema;
+
+
+/** Opens (creating if needed) a SQLite file in WAL mode and applies the drizzle migrations. */
+export function openSqlite(file: string): { sqlite: Database.Database; db: BetterSQLite3Database<typeof schema> } {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new Database(file);
+  // WAL lets readers run beside the single writer; busy_timeout makes a second process wait, not fail.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("foreign_keys = ON");
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder: migrationsFolder() });
+  return { sqlite, db };
+}
+
+function migrationsFolder(): string {
+  // Works from src/ (vitest) and from dist/src/ (npm start): both sit below the repo root.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.includes("/dist/") ? here.slice(0, here.lastIndexOf("/dist/")) : here.slice(0, here.lastIndexOf("/src/"));
+  return join(root, "drizzle", "sqlite");
+}
+
+type ServiceDb = typeof services.$inferSelect;
+const toService = (r: ServiceDb): ServiceRow => ({ ...r, riskSettings: JSON.parse(r.riskSettings) });
+
+/**
+ * The embedded store. better-sqlite3 is synchronous, so every transaction body here is synchronous
+ * (`.run()`, `.get()`, `.all()`, never `await`): an async body would commit outside the transaction.
+ * A synchronous transaction also cannot interleave with another request in this process, and
+ * SQLite's single writer serialises other processes.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly sqlite: Database.Database;
+  readonly db: BetterSQLite3Database<typeof schema>;
+
+  constructor(file: string) {
+    ({ sqlite: this.sqlite, db: this.db } = openSqlite(file));
+  }
+
+  async insertService(row: ServiceRow): Promise<void> {
+    this.db.insert(services).values({ ...row, riskSettings: JSON.stringify(row.riskSettings) }).run();
+  }
+
+  async updateService(id: string, patch: ServicePatch): Promise<ServiceRow | null> {
+    const { riskSettings, ...rest } = patch;
+    const values = riskSettings === undefined ? rest : { ...rest, riskSettings: JSON.stringify(riskSettings) };
+    const row = this.db.update(services).set(values).where(eq(services.id, id)).returning().get();
+    return row ? toService(row) : null;
+  }
+
+  async deleteService(id: string): Promise<boolean> {
+    return this.db.delete(services).where(eq(services.id, id)).run().changes > 0;
+  }
+
+  async getService(id: string): Promise<ServiceRow | null> {
+    const row = this.db.select().from(services).where(eq(services.id, id)).get();
+    return row ? toService(row) : null;
+  }
+
+  async listServices(): Promise<ServiceRow[]> {
+    return this.db.select().from(services).orderBy(services.createdAt).all().map(toService);
+  }
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    this.db.insert(apiKeys).values(row).run();
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
+    return this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get() ?? null;
+  }
+
+  async countAdminKeys(): Promise<number> {
+    const r = this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.role, "ADMIN"), sql`${apiKeys.revokedAt} is null`))
+      .get();
+    return r?.n ?? 0;
+  }
+
+  async listApiKeys(serviceId?: string): Promise<ApiKeyRow[]> {
+    const q = this.db.select().from(apiKeys);
+    return (serviceId ? q.where(eq(apiKeys.serviceId, serviceId)) : q).orderBy(apiKeys.createdAt).all();
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return this.db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`)).run().changes > 0;
+  }
+
+  async getVerification(id: string): Promise<VerificationRow | null> {
+    return this.db.select().from(verifications).where(eq(verifications.id, id)).get() ?? null;
+  }
+
+  async findPending(serviceId: string, to: string): Promise<VerificationRow | null> {
+    return (
+      this.db
+        .select()
+        .from(verifications)
+        .where(and(eq(verifications.serviceId, serviceId), eq(verifications.to, to), eq(verifications.status, "PENDING")))
+        .get() ?? null
+    );
+  }
+
+  async createOrResend(input: {
+    fresh: VerificationRow;
+    attempt: SendAttemptRow;
+    maxSendAttempts: number;
+    now: number;
+  }): Promise<CreateOrResendResult> {
+    const { fresh, attempt, maxSendAttempts, now } = input;
+    return this.db.transaction((tx): CreateOrResendResult => {
+      const pendingFor = and(eq(verifications.serviceId, fresh.serviceId), eq(verifications.to, fresh.to), eq(verifications.status, "PENDING"));
+      // A PENDING row past its TTL is dead: expire it so a fresh code can be issued.
+      tx.update(verifications)
+        .set({ status: "EXPIRED", updatedAt: now })
+        .where(and(pendingFor, lte(verifications.expiresAt, now)))
+        .run();
+      const live = tx.select().from(verifications).where(pendingFor).get();
+      if (live) {
+        // Guarded resend: the send cap is checked in the same statement that counts the send.
+        const bumped = tx
+          .update(verifications)
+          .set({ sendAttempts: sql`${verifications.sendAttempts} + 1`, channel: attempt.channel, updatedAt: now })
+          .where(and(eq(verifications.id, live.id), eq(verifications.status, "PENDING"), lt(verifications.sendAttempts, maxSendAttempts)))
+          .returning()
+          .get();
+        if (!bumped) return { kind: "max_sends", verification: live };
+        const a = { ...attempt, verificationId: live.id };
+        tx.insert(sendAttempts).values(a).run();
+        return { kind: "resent", verification: bumped, attempt: a };
+      }
+      tx.insert(verifications).values(fresh).run();
+      tx.insert(sendAttempts).values(attempt).run();
+      return { kind: "created", verification: fresh, attempt };
+    });
+  }
+
+  async approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
+    // The race gate: only one UPDATE can match `status = 'PENDING'`, so two correct codes sent at
+    // once approve exactly once; the loser sees not_pending.
+    const row = this.db
+      .update(verifications)
+      .set({ status: "APPROVED", checkAttempts: sql`${verifications.checkAttempts} + 1`, updatedAt: now })
+      .where(this.checkable(id, maxCheckAttempts, now))
+      .returning()
+      .get();
+    if (row) return { kind: "approved", verification: row };
+    return { kind: "not_pending", verification: await this.getVerification(id) };
+  }
+
+  async recordWrongCheck(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
+    // Counting and the limit test are one statement: N concurrent wrong guesses cannot push
+    // check_attempts past the limit, and the one that reaches it moves the status.
+    const row = this.db
+      .update(verifications)
+      .set({
+        checkAttempts: sql`${verifications.checkAttempts} + 1`,
+        status: sql`case when ${verifications.checkAttempts} + 1 >= ${maxCheckAttempts} then 'MAX_ATTEMPTS_REACHED' else 'PENDING' end`,
+        updatedAt: now,
+      })
+      .where(this.checkable(id, maxCheckAttempts, now))
+      .returning()
+      .get();
+    if (row) return { kind: "wrong", verification: row };
+    return { kind: "not_pending", verification: await this.getVerification(id) };
+  }
+
+  private checkable(id: string, maxCheckAttempts: number, now: number) {
+    return and(
+      eq(verifications.id, id),
+      eq(verifications.status, "PENDING"),
+      sql`${verifications.expiresAt} > ${now}`,
+      lt(verifications.checkAttempts, maxCheckAttempts),
+    );
+  }
+
+  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED", now: number): Promise<VerificationRow | null> {
+    return (
+      this.db
+        .update(verifications)
+        .set({ status, updatedAt: now })
+        .where(and(eq(verifications.id, id), eq(verifications.status, "PENDING")))
+        .returning()
+        .get() ?? null
+    );
+  }
+
+  async expireDue(now: number, limit = 500): Promise<VerificationRow[]> {
+    return this.db
+      .update(verifications)
+      .set({ status: "EXPIRED", updatedAt: now })
+      .where(
+        sql`${verifications.id} in (select id from verifications where status = 'PENDING' and expires_at <= ${now} limit ${limit})`,
+      )
+      .returning()
+      .all();
+  }
+
+  async listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
+    return this.db.select().from(sendAttempts).where(eq(sendAttempts.verificationId, verificationId)).orderBy(sendAttempts.at, sendAttempts.id).all();
+  }
+
+  async updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null> {
+    return this.db.update(sendAttempts).set(patch).where(eq(sendAttempts.id, id)).returning().get() ?? null;
+  }
+
+  async findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null> {
+    return this.db.select().from(sendAttempts).where(eq(sendAttempts.providerSid, providerSid)).get() ?? null;
+  }
+
+  async insertDecision(row: RiskDecisionRow): Promise<void> {
+    this.db.insert(riskDecisions).values(row).run();
+  }
+
+  async markConverted(verificationId: string): Promise<void> {
+    this.db
+      .update(riskDecisions)
+      .set({ converted: true })
+      .where(and(eq(riskDecisions.verificationId, verificationId), eq(riskDecisions.kind, "START"), eq(riskDecisions.outcome, "ALLOWED")))
+      .run();
+  }
+
+  async ping(): Promise<void> {
+    this.sqlite.prepare("select 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
+

@@ -1,0 +1,308 @@
+import type { Caller } from "../auth/keys.js";
+import type { Clock } from "../clock.js";
+import type { Dispatcher } from "../delivery/dispatcher.js";
+import { renderSms } from "../delivery/templates.js";
+import { AppError, ErrorCatalog } from "../errors.js";
+import type { EventPublisher, VerificationEventType } from "../events/types.js";
+import { newSid } from "../ids.js";
+import type { Logger } from "../log.js";
+import type { RiskPipeline } from "../risk/pipeline.js";
+import type { PipelineResult } from "../risk/types.js";
+import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types.js";
+import { CUSTOM_CODE_RE, deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
+
+export interface StartInput {
+  serviceId: string;
+  to: string;
+  channel: Channel;
+  locale?: string | null;
+  customCode?: string | null;
+  amount?: string | null;
+  payee?: string | null;
+  countryHint?: string | null;
+  /** False = `riskCheck: DISABLE` (admin only; the resolver enforces the role). */
+  riskCheck?: boolean;
+  tags?: Record<string, string>;
+  rateLimitValues?: Record<string, string>;
+}
+
+export interface CheckInput {
+  serviceId: string;
+  to?: string | null;
+  verificationId?: string | null;
+  code: string;
+  amount?: string | null;
+  payee?: string | null;
+}
+
+/** Where the request came from, as the pipeline needs it. */
+export interface RequestOrigin {
+  caller: Caller;
+  ip: string | null;
+}
+
+export interface CheckResult {
+  verification: VerificationRow;
+  valid: boolean;
+}
+
+export interface LifecycleDeps {
+  store: Store;
+  clock: Clock;
+  codeSecret: string;
+  pipeline: RiskPipeline;
+  dispatcher: Dispatcher;
+  events: EventPublisher;
+  log: Logger;
+}
+
+/**
+ * The verification lifecycle (start, resend, check, cancel, expire). Every status move is one guarded
+ * write in the store; this class decides what to ask for and what to answer.
+ */
+export class Lifecycle {
+  constructor(private readonly d: LifecycleDeps) {}
+
+  async start(input: StartInput, origin: RequestOrigin): Promise<VerificationRow> {
+    const service = await this.service(input.serviceId);
+    if ((input.channel === "SMS" && !service.smsEnabled) || (input.channel === "CALL" && !service.callEnabled)) {
+      throw new AppError("CHANNEL_DISABLED", `The ${input.channel} channel is disabled for this service`);
+    }
+    if (input.customCode != null) {
+      if (!service.customCodeEnabled) throw invalid("customCode", "custom codes are not enabled for this service");
+      if (!CUSTOM_CODE_RE.test(input.customCode)) throw invalid("customCode", "must be 4 to 10 digits");
+    }
+    if (input.locale != null && !/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/.test(input.locale)) throw invalid("locale", "must be a language tag such as en or pt-BR");
+    if ((input.amount == null) !== (input.payee == null)) throw invalid(input.amount == null ? "amount" : "payee", "amount and payee go together (PSD2)");
+
+    const risk = await this.d.pipeline.evaluate({
+      kind: "START",
+      service,
+      rawTo: input.to,
+      countryHint: input.countryHint ?? undefined,
+      channel: input.channel,
+      ip: origin.ip,
+      role: origin.caller.role,
+      riskCheck: input.riskCheck ?? true,
+      tags: input.tags ?? {},
+      rateLimitValues: input.rateLimitValues ?? {},
+    });
+    if (risk.decision.action === "block") throw await this.blocked(risk, "START");
+    const phone = risk.ctx.phone!;
+
+    const now = this.d.clock.now();
+    const id = newSid("VE");
+    const codeSeed = input.customCode != null ? null : newCodeSeed();
+    const code = input.customCode ?? deriveCode(this.d.codeSecret, codeSeed!, service.codeLength);
+    const fresh: VerificationRow = {
+      id,
+      serviceId: service.id,
+      to: phone.e164,
+      channel: input.channel,
+      status: "PENDING",
+      codeHash: hashCode(this.d.codeSecret, id, code),
+      codeSeed,
+      locale: input.locale ?? null,
+      amount: input.amount ?? null,
+      payee: input.payee ?? null,
+      countryCode: phone.country,
+      lineType: phone.lineType,
+      checkAttempts: 0,
+      sendAttempts: 1,
+      expiresAt: now + service.ttlSeconds * 1000,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const attempt = { id: newSid("VL"), verificationId: id, channel: input.channel, at: now, deliveryStatus: "queued", providerSid: null, price: null, priceUnit: null, errorCode: null };
+    const result = await this.d.store.createOrResend({ fresh, attempt, maxSendAttempts: service.maxSendAttempts, now });
+
+    if (result.kind === "max_sends") {
+      await this.record(risk, "START", { verificationId: result.verification.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } });
+      throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
+    }
+    const v = result.verification;
+    // A resend sends the same code again: re-derive it, or, for a custom code, require the same one.
+    let sendCode = code;
+    if (result.kind === "resent") {
+      if (v.codeSeed) sendCode = deriveCode(this.d.codeSecret, v.codeSeed, service.codeLength);
+      else if (!input.customCode || !hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.customCode))) {
+        throw invalid("customCode", "a resend of a custom-code verification must pass the same custom code");
+      }
+    }
+    await this.record(risk, "START", { verificationId: v.id });
+    await this.d.pipeline.observe({ type: "sent", ctx: risk.ctx, verificationId: v.id });
+    await this.d.dispatcher.dispatch({
+      serviceId: service.id,
+      verificationId: v.id,
+      sendAttemptId: result.attempt.id,
+      to: v.to,
+      channel: result.attempt.channel,
+      code: sendCode,
+      locale: v.locale ?? "en",
+      body: renderSms({ code: sendCode, friendlyName: service.friendlyName, ttlMinutes: Math.round(service.ttlSeconds / 60) }, input.locale ?? v.locale, service.smsTemplate),
+    });
+    this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");
+    return v;
+  }
+
+  async check(input: CheckInput, origin: RequestOrigin): Promise<CheckResult> {
+    const service = await this.service(input.serviceId);
+    if (!input.to && !input.verificationId) throw invalid("to", "either to or verificationId is required");
+    if (!/^[0-9A-Za-z]{4,10}$/.test(input.code)) throw invalid("code", "must be 4 to 10 characters");
+
+    let v: VerificationRow | null = null;
+    if (input.verificationId) {
+      v = await this.d.store.getVerification(input.verificationId);
+      if (v && v.serviceId !== service.id) v = null;
+      if (!v) throw notFound();
+    }
+    const risk = await this.d.pipeline.evaluate({
+      kind: "CHECK",
+      service,
+      rawTo: input.to ?? v?.to ?? "",
+      channel: v?.channel ?? null,
+      ip: origin.ip,
+      role: origin.caller.role,
+      riskCheck: true,
+      tags: {},
+      rateLimitValues: {},
+    });
+    if (risk.decision.action === "block") throw await this.blocked(risk, "CHECK");
+    if (!input.verificationId) v = await this.d.store.findPending(service.id, risk.ctx.phone!.e164);
+    await this.record(risk, "CHECK", { verificationId: v?.id ?? null });
+
+    if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) throw notFound();
+    const now = this.d.clock.now();
+    if (v.status === "MAX_ATTEMPTS_REACHED") throw new AppError("MAX_CHECK_ATTEMPTS_REACHED");
+    if (v.status !== "PENDING") throw notFound();
+    if (v.expiresAt <= now) {
+      const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
+      if (expired) this.publish(expired, "EXPIRED");
+      throw notFound();
+    }
+
+    // Compare always (constant time), then apply PSD2: a different amount or payee is a wrong code.
+    const codeOk = hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.code));
+    const psd2Ok = (v.amount ?? null) === (input.amount ?? null) && (v.payee ?? null) === (input.payee ?? null);
+    const write = codeOk && psd2Ok ? await this.d.store.approve(v.id, service.maxCheckAttempts, now) : await this.d.store.recordWrongCheck(v.id, service.maxCheckAttempts, now);
+
+    if (write.kind === "not_pending") {
+      // Lost a race (or the row moved meanwhile): answer for the state it is in now.
+      if (write.verification?.status === "MAX_ATTEMPTS_REACHED") throw new AppError("MAX_CHECK_ATTEMPTS_REACHED");
+      throw notFound();
+    }
+    const after = write.verification;
+    if (write.kind === "approved") {
+      await this.d.store.markConverted(after.id);
+      await this.d.pipeline.observe({ type: "approved", serviceId: service.id, verificationId: after.id, prefix: risk.ctx.phone?.prefix ?? null, now });
+      this.publish(after, "APPROVED");
+      return { verification: after, valid: true };
+    }
+    this.publish(after, after.status === "MAX_ATTEMPTS_REACHED" ? "MAX_ATTEMPTS_REACHED" : "CHECK_FAILED");
+    return { verification: after, valid: false };
+  }
+
+  async cancel(serviceId: string, id: string): Promise<VerificationRow> {
+    const v = await this.get(serviceId, id);
+    const moved = await this.d.store.setFinalStatus(v.id, "CANCELED", this.d.clock.now());
+    if (!moved) throw notFound();
+    this.publish(moved, "CANCELED");
+    return moved;
+  }
+
+  /** Marks a verification FAILED (e.g. the provider refused the number) and tells subscribers. */
+  async fail(id: string): Promise<VerificationRow | null> {
+    const moved = await this.d.store.setFinalStatus(id, "FAILED", this.d.clock.now());
+    if (moved) this.publish(moved, "FAILED");
+    return moved;
+  }
+
+  /** Reads one verification of a service; a PENDING row past its TTL is reported (and moved) EXPIRED. */
+  async get(serviceId: string, id: string): Promise<VerificationRow> {
+    const v = await this.d.store.getVerification(id);
+    if (!v || v.serviceId !== serviceId) throw notFound();
+    const now = this.d.clock.now();
+    if (v.status === "PENDING" && v.expiresAt <= now) {
+      const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
+      if (expired) {
+        this.publish(expired, "EXPIRED");
+        return expired;
+      }
+      return (await this.d.store.getVerification(id)) ?? v;
+    }
+    return v;
+  }
+
+  /** Expires every PENDING verification past its TTL and pushes EXPIRED events. Runs on a timer. */
+  async sweepExpired(): Promise<number> {
+    const rows = await this.d.store.expireDue(this.d.clock.now());
+    for (const r of rows) this.publish(r, "EXPIRED");
+    return rows.length;
+  }
+
+  private async service(id: string): Promise<ServiceRow> {
+    const s = await this.d.store.getService(id);
+    if (!s) throw new AppError("NOT_FOUND", "Service not found");
+    return s;
+  }
+
+  private async blocked(risk: PipelineResult, kind: "START" | "CHECK"): Promise<AppError> {
+    if (risk.decision.action !== "block") throw new Error("blocked() on an allowed decision");
+    const { code, reason, retryAfterSeconds } = risk.decision;
+    await this.record(risk, kind, { verificationId: null, block: { stage: risk.stage!, code, reason } });
+    this.d.events.publish({
+      type: "RISK_BLOCKED",
+      serviceId: risk.ctx.service.id,
+      verificationId: null,
+      status: null,
+      channel: risk.ctx.channel,
+      at: risk.ctx.now,
+      stage: risk.stage,
+      errorCode: ErrorCatalog[code].errorCode,
+      country: risk.ctx.phone?.country ?? null,
+    });
+    // Input errors may say what was wrong; fraud blocks say only their code (no hints for attackers).
+    return new AppError(code, code === "INVALID_PARAMETER" ? reason : undefined, { retryAfterSeconds });
+  }
+
+  private async record(
+    risk: PipelineResult,
+    kind: "START" | "CHECK",
+    opts: { verificationId: string | null; block?: { stage: string; code: keyof typeof ErrorCatalog; reason: string } },
+  ): Promise<void> {
+    const { ctx } = risk;
+    await this.d.store.insertDecision({
+      id: newSid("VD"),
+      serviceId: ctx.service.id,
+      verificationId: opts.verificationId,
+      kind,
+      outcome: opts.block ? "BLOCKED" : "ALLOWED",
+      stage: opts.block?.stage ?? null,
+      code: opts.block?.code ?? null,
+      errorCode: opts.block ? ErrorCatalog[opts.block.code].errorCode : null,
+      reason: opts.block?.reason ?? null,
+      shadow: ctx.shadow.length ? ctx.shadow.map((s) => `${s.stage}:${s.code}:${s.reason}`).join("; ") : null,
+      to: ctx.phone?.e164 ?? null,
+      country: ctx.phone?.country ?? null,
+      prefix: ctx.phone?.prefix ?? null,
+      lineType: ctx.phone?.lineType ?? null,
+      ip: ctx.ip,
+      channel: ctx.channel,
+      tags: Object.keys(ctx.tags).length ? JSON.stringify(ctx.tags) : null,
+      converted: false,
+      createdAt: ctx.now,
+    });
+  }
+
+  private publish(v: VerificationRow, type: VerificationEventType): void {
+    this.d.events.publish({ type, serviceId: v.serviceId, verificationId: v.id, status: v.status, channel: v.channel, at: v.updatedAt, country: v.countryCode });
+  }
+}
+
+function invalid(field: string, why: string): AppError {
+  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}
+
+function notFound(): AppError {
+  return new AppError("NOT_FOUND", "Verification not found or no longer pending");
+}

@@ -1,0 +1,113 @@
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import { newSid } from "../ids.js";
+import type { RiskSettings, ServiceRow, Store } from "../store/types.js";
+
+/** Settings a service is created or updated with; absent fields take Twilio's defaults. */
+export interface ServiceSettings {
+  friendlyName?: string;
+  codeLength?: number;
+  ttlSeconds?: number;
+  maxCheckAttempts?: number;
+  maxSendAttempts?: number;
+  customCodeEnabled?: boolean;
+  skipSmsToLandlines?: boolean;
+  smsEnabled?: boolean;
+  callEnabled?: boolean;
+  smsTemplate?: string | null;
+  riskSettings?: RiskSettings;
+}
+
+/** Twilio Verify's defaults. */
+export const SERVICE_DEFAULTS = {
+  codeLength: 6,
+  ttlSeconds: 600,
+  maxCheckAttempts: 5,
+  maxSendAttempts: 5,
+  customCodeEnabled: false,
+  skipSmsToLandlines: false,
+  smsEnabled: true,
+  callEnabled: true,
+} as const;
+
+function invalid(field: string, why: string): AppError {
+  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}
+
+function validate(s: ServiceSettings): void {
+  const int = (field: keyof ServiceSettings, min: number, max: number) => {
+    const v = s[field];
+    if (v === undefined) return;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
+  };
+  if (s.friendlyName !== undefined) {
+    const n = s.friendlyName.trim();
+    if (n.length < 1 || n.length > 30) throw invalid("friendlyName", "must be 1 to 30 characters");
+  }
+  int("codeLength", 4, 10);
+  int("ttlSeconds", 30, 86_400);
+  int("maxCheckAttempts", 1, 60);
+  int("maxSendAttempts", 1, 60);
+  if (s.smsTemplate != null) {
+    if (!s.smsTemplate.includes("{code}")) throw invalid("smsTemplate", "must contain {code}");
+    if (s.smsTemplate.length > 600) throw invalid("smsTemplate", "must be at most 600 characters");
+  }
+}
+
+/** Creating, changing and removing verification services (admin operations). */
+export class Services {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(settings: ServiceSettings & { friendlyName: string }): Promise<ServiceRow> {
+    validate(settings);
+    const now = this.clock.now();
+    const row: ServiceRow = {
+      id: newSid("VA"),
+      ...SERVICE_DEFAULTS,
+      ...stripUndefined(settings),
+      friendlyName: settings.friendlyName.trim(),
+      smsTemplate: settings.smsTemplate ?? null,
+      riskSettings: settings.riskSettings ?? {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.insertService(row);
+    return row;
+  }
+
+  async update(id: string, settings: ServiceSettings): Promise<ServiceRow> {
+    validate(settings);
+    const patch = stripUndefined(settings);
+    if (patch.friendlyName) patch.friendlyName = patch.friendlyName.trim();
+    const row = await this.store.updateService(id, { ...patch, updatedAt: this.clock.now() });
+    if (!row) throw new AppError("NOT_FOUND", "Service not found");
+    return row;
+  }
+
+  /** Merges into the service's risk settings (used by the risk admin operations). */
+  async updateRiskSettings(id: string, patch: Partial<RiskSettings>): Promise<ServiceRow> {
+    const current = await this.get(id);
+    return this.update(id, { riskSettings: { ...current.riskSettings, ...patch } });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.store.deleteService(id);
+  }
+
+  async get(id: string): Promise<ServiceRow> {
+    const row = await this.store.getService(id);
+    if (!row) throw new AppError("NOT_FOUND", "Service not found");
+    return row;
+  }
+
+  list(): Promise<ServiceRow[]> {
+    return this.store.listServices();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
