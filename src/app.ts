@@ -13,8 +13,7 @@ import { buildVerifySchema } from "./graphql/schema.js";
 import { ClientIpResolver } from "./http/client-ip.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { createLogger, type Logger } from "./log.js";
-import { RiskPipeline } from "./risk/pipeline.js";
-import { phoneStage } from "./risk/stages/phone.js";
+import { buildRiskPipeline } from "./risk/build.js";
 import { SqliteStore } from "./store/sqlite/store.js";
 import type { Store } from "./store/types.js";
 import { Lifecycle } from "./verification/lifecycle.js";
@@ -54,7 +53,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const outbox = new OutboxChannel(log, () => clock.now());
   const channel: DeliveryChannel = outbox;
   const dispatcher = new DirectDispatcher(channel, store, log);
-  const pipeline = new RiskPipeline([phoneStage], clock);
+  const pipeline = buildRiskPipeline({ clock });
   const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log });
   const apiKeys = new ApiKeys(store, clock);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
