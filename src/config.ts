@@ -6,9 +6,24 @@ import { z } from "zod";
 /**
  * Every environment variable verify-guard reads, parsed once at start-up.
  * A bad value stops the process with a message that names the variable (see {@link loadConfig}).
- * `.env.example` documents each one; keep the two in step.
+ * `.env.example` and the README's configuration table document each one (test/config.test.ts fails
+ * when they drift). Exported so that test can read the variable names.
  */
-const EnvSchema = z.object({
+/** A limit as `MAX/SECONDS` (e.g. `20/3600`), or `off`: parsed to { max, windowMs } or null. */
+function limitVar(def: string) {
+  return z
+    .string()
+    .trim()
+    .regex(/^(off|[1-9]\d{0,6}\/[1-9]\d{0,6})$/, "must be MAX/SECONDS (e.g. 20/3600) or off")
+    .default(def)
+    .transform((v) => {
+      if (v === "off") return null;
+      const [max, seconds] = v.split("/").map(Number) as [number, number];
+      return { max, windowMs: seconds * 1000 };
+    });
+}
+
+export const EnvSchema = z.object({
   /** HTTP port for GraphQL, GraphiQL, health and webhooks. @default 4000 */
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /** Interface to bind. @default "0.0.0.0" */
@@ -24,12 +39,30 @@ const EnvSchema = z.object({
     .regex(/^rediss?:\/\/.+/, "must be redis://…")
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  /** Prefix of every Redis key and pub/sub channel, so deployments can share one Redis. @default "vg:" */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ . -").default("vg:"),
   /** Secret for the codes' keyed hash (at least 32 chars). Generated once into the data dir in development. */
   CODE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Admin API key. Generated on first start in development and printed once. */
   ADMIN_API_KEY: z.string().min(24, "must be at least 24 characters").optional(),
   /** Comma-separated CIDRs of proxies whose X-Forwarded-For is believed. @default "" */
   TRUST_PROXY: z.string().default(""),
+  /** Deepest field nesting one GraphQL operation may have (QUERY_TOO_COMPLEX beyond). @default 10 */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(3).max(100).default(10),
+  /** Highest cost one GraphQL operation may have (src/graphql/cost.ts says how cost adds up). @default 5000 */
+  GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  /** Starts per client IP (IPv6 per /64), CLIENT keys only: `MAX/SECONDS` or `off`. @default "20/3600" */
+  LIMIT_STARTS_PER_IP: limitVar("20/3600"),
+  /** Checks per client IP (IPv6 per /64), CLIENT keys only. @default "10/60" */
+  LIMIT_CHECKS_PER_IP: limitVar("10/60"),
+  /** Sends (starts and resends) per phone number per service, Twilio's 5 per 10 minutes. @default "5/600" */
+  LIMIT_STARTS_PER_NUMBER: limitVar("5/600"),
+  /** Checks per phone number per service, across verifications (a new code never resets it). @default "10/3600" */
+  LIMIT_CHECKS_PER_NUMBER: limitVar("10/3600"),
+  /** What the limits stage does when the limiter store fails: `closed` refuses (20503), `open` lets through. @default "closed" */
+  LIMITER_FAILURE_MODE: z.enum(["closed", "open"]).default("closed"),
+  /** Daily spend budget per service in US cents, unless the service sets its own. @default 5000 */
+  SPEND_DAILY_BUDGET_CENTS: z.coerce.number().int().min(0).max(100_000_000).default(5000),
   /** `development` generates missing secrets; `production` refuses to start without them. */
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** pino-style level names; only `silent` and `info`/`debug` matter here. @default "info" */
@@ -52,9 +85,21 @@ const EnvSchema = z.object({
   /** Messaging Service SID (`MG…`), used for SMS instead of TWILIO_FROM when set. */
   TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
   /** Base URL replacing Twilio's own hosts (staging against a stand-in). */
-  TWILIO_API_BASE_URL: z.string().url().optional(),
+  TWILIO_API_BASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   /** Public base URL of this server, for Twilio status callbacks. */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  /** Timeout of one Twilio API request (ms); a timed-out send is retried with the same idempotency token. @default 10000 */
+  TWILIO_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Tries per send, the first included, before a delivery fails for good (429, 5xx, timeouts retry). @default 6 */
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -81,7 +126,10 @@ export class ConfigError extends Error {
  * in `<dataDir>/code-secret` so codes stay checkable across restarts; in production it is required.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means unset (`CODE_SECRET=` as .env.example ships it, or docker's env files),
+  // so it takes its default instead of failing a length or format rule.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
@@ -97,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN && !(e.TWILIO_API_KEY && e.TWILIO_API_SECRET)) {
     throw new ConfigError("Invalid configuration:\n  TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set");
+  }
+  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_FROM && !e.TWILIO_MESSAGING_SERVICE_SID) {
+    throw new ConfigError("Invalid configuration:\n  TWILIO_FROM: required when TWILIO_ACCOUNT_SID is set (or TWILIO_MESSAGING_SERVICE_SID for SMS only)");
   }
   let codeSecret = e.CODE_SECRET;
   if (!codeSecret) {

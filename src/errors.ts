@@ -18,7 +18,9 @@ export const ErrorCatalog = {
   UNAUTHENTICATED: { errorCode: 20401, message: "Authentication required: send Authorization: Bearer <api key>" },
   FORBIDDEN: { errorCode: 20403, message: "This API key may not perform this operation" },
   QUERY_TOO_COMPLEX: { errorCode: 20400, message: "The query is too deep or too complex" },
+  SUBSCRIBER_TOO_SLOW: { errorCode: 20429, message: "The subscriber fell too far behind its events; subscribe again" },
   INTERNAL: { errorCode: 20500, message: "Internal error" },
+  SERVICE_UNAVAILABLE: { errorCode: 20503, message: "Temporarily unavailable; retry later" },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

@@ -1,5 +1,6 @@
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { describeDelivery } from "./delivery/twilio.js";
 
 /** Entry point: read config, build the app, listen, shut down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `verify-guard listening on ${url}/graphql (GraphiQL: open it in a browser)`,
-      `  store: ${db}; delivery: ${app.services.outbox ? "local outbox (no Twilio credentials set)" : "Twilio"}`,
+      `  store: ${db}; delivery: ${describeDelivery(config)}`,
       `  auth: send  Authorization: Bearer <api key>  (ADMIN_API_KEY, or the key printed on first start)`,
     ].join("\n") + "\n",
   );

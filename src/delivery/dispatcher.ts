@@ -1,45 +1,16 @@
-import type { Logger } from "../log.js";
-import { maskPhone } from "../phone.js";
-import type { Store } from "../store/types.js";
-import type { DeliveryChannel, OutboundMessage } from "./channel.js";
-
 /**
- * Hands a message to the channel and records the receipt on its send attempt. The domain calls
- * `dispatch` after the verification is committed and does not wait on the provider's latency.
+ * What the domain sees of delivery. The lifecycle writes a delivery job in the same transaction as the
+ * verification (a transactional outbox, see `Store.createOrResend`) and then only calls `notify()`:
+ * the send happens in the background (delivery/worker.ts), so `startVerification` never waits on the
+ * provider's latency, and a job whose process died is sent by whichever instance runs next.
  */
 export interface Dispatcher {
-  dispatch(message: OutboundMessage): Promise<void>;
-  /** Resolves when every dispatch started so far has settled (tests, graceful shutdown). */
+  /** A job was committed: look for due jobs now (never waits on the provider). */
+  notify(): void;
+  /** Resolves once every job due now has been tried and no send is in flight (tests, shutdown). */
   idle(): Promise<void>;
-}
-
-/** Sends right away, in the background of the request. */
-export class DirectDispatcher implements Dispatcher {
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(
-    private readonly channel: DeliveryChannel,
-    private readonly store: Store,
-    private readonly log: Logger,
-  ) {}
-
-  dispatch(message: OutboundMessage): Promise<void> {
-    const p = this.send(message).finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
-    return Promise.resolve();
-  }
-
-  private async send(m: OutboundMessage): Promise<void> {
-    try {
-      const receipt = await this.channel.send(m);
-      await this.store.updateSendAttempt(m.sendAttemptId, { providerSid: receipt.providerSid, deliveryStatus: receipt.status });
-    } catch (err) {
-      this.log.error("delivery failed", { to: maskPhone(m.to), channel: m.channel, error: String(err) });
-      await this.store.updateSendAttempt(m.sendAttemptId, { deliveryStatus: "failed" }).catch(() => undefined);
-    }
-  }
-
-  async idle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
-  }
+  /** Starts polling for due jobs (and jobs whose worker died). */
+  start(): void;
+  /** Stops claiming new jobs and waits for the sends in flight; open jobs stay for the next start. */
+  stop(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
+import { setMaxListeners } from "node:events";
 import type { EventPublisher, EventTopics } from "./types.js";
 
 export type VerifyPubSub = PubSub<EventTopics>;
@@ -11,7 +12,7 @@ export type EventTransport = NonNullable<NonNullable<Parameters<typeof createPub
  * target it is in-process; scale-out passes a Redis event target so instances share events.
  */
 export function createEventBus(eventTarget?: EventTransport): { pubSub: VerifyPubSub; publisher: EventPublisher } {
-  const pubSub = createPubSub<EventTopics>(eventTarget ? { eventTarget } : undefined);
+  const pubSub = createPubSub<EventTopics>({ eventTarget: eventTarget ?? inProcessTarget() });
   const publisher: EventPublisher = {
     publish(event) {
       if (event.verificationId) pubSub.publish("verification", event.verificationId, event);
@@ -19,4 +20,15 @@ export function createEventBus(eventTarget?: EventTransport): { pubSub: VerifyPu
     },
   };
   return { pubSub, publisher };
+}
+
+/**
+ * The in-process transport. Node's EventTarget warns past 10 listeners on one topic, but many
+ * subscribers on one verification or one service feed are normal here (each removes its listener
+ * when its subscription ends), so the limit is lifted.
+ */
+function inProcessTarget(): EventTransport {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target as EventTransport;
 }

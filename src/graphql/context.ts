@@ -2,9 +2,14 @@ import type { ApiKeys, Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { OutboxChannel } from "../delivery/outbox.js";
 import type { Logger } from "../log.js";
+import type { FraudAdmin } from "../risk/fraud-admin.js";
+import type { LimitsAdmin } from "../risk/limits-admin.js";
+import type { DecisionLog } from "../stats/decision-log.js";
+import type { FraudStats } from "../stats/fraud-stats.js";
 import type { Store } from "../store/types.js";
 import type { Lifecycle } from "../verification/lifecycle.js";
 import type { Services } from "../verification/services.js";
+import type { EventWatcher } from "../verification/watch.js";
 
 /** The domain services resolvers call; built once in the composition root. */
 export interface AppServices {
@@ -16,6 +21,16 @@ export interface AppServices {
   apiKeys: ApiKeys;
   /** Present when the outbox is the delivery channel. */
   outbox: OutboxChannel | null;
+  /** Rate limits, daily budgets, spend and prices (admin operations of the limits and spend stages). */
+  limits: LimitsAdmin;
+  /** Safe list, geo permissions, blocked prefixes, protection level, shadow mode (admin operations of the fraud stages). */
+  fraud: FraudAdmin;
+  /** Fraud statistics and the conversion summary (admin queries). */
+  stats: FraudStats;
+  /** The attempts log (admin query `verificationAttempts`). */
+  decisionLog: DecisionLog;
+  /** Who may watch what, and the live event streams (subscriptions). */
+  watcher: EventWatcher;
 }
 
 /** Per-request context: who calls, from where, and the app. */

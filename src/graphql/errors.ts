@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError } from "graphql";
+import { randomUUID } from "node:crypto";
 import { AppError, ErrorCatalog } from "../errors.js";
 import type { Logger } from "../log.js";
 
@@ -41,7 +42,7 @@ export function createFormatError(log: Logger) {
       // graphql-js validation of variables/arguments: a caller's mistake, safe to show.
       return { message: formatted.message, locations: formatted.locations, extensions: { code: "INVALID_PARAMETER", errorCode: ErrorCatalog.INVALID_PARAMETER.errorCode } };
     }
-    const requestId = Math.random().toString(36).slice(2, 12);
+    const requestId = randomUUID();
     log.error("unhandled error", { requestId, error: original instanceof Error ? original.stack : String(original) });
     return {
       message: `Internal error (request ${requestId})`,

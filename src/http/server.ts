@@ -3,7 +3,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type Request } from "express";
-import type { GraphQLSchema } from "graphql";
+import { specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type Server } from "node:http";
@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import { WebSocketServer } from "ws";
 import type { Caller } from "../auth/keys.js";
 import type { AppServices, GraphQLContext } from "../graphql/context.js";
+import { isAppError } from "../errors.js";
 import { createFormatError } from "../graphql/errors.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { renderOfflineGraphiQL } from "./graphiql.js";
@@ -48,17 +49,25 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const authenticate = async (authorization: string | undefined): Promise<Caller | null> => {
     try {
       return await deps.app.apiKeys.authenticate(authorization);
-    } catch {
-      return null; // resolvers answer 20401 for a missing caller; an unknown key gets nothing more
+    } catch (err) {
+      // A wrong or unknown key is no caller: resolvers answer 20401 and the key learns nothing more.
+      // Anything else (the database is down) is not the caller's fault: let it surface as INTERNAL.
+      if (isAppError(err)) return null;
+      throw err;
     }
   };
 
+  const formatError = createFormatError(deps.app.log);
   const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller | null; ip?: string | null }>(
     {
       schema: deps.schema,
       onConnect: async (ctx) => {
         const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const caller = await authenticate(typeof auth === "string" ? auth : undefined);
+        // A throw here would close the socket with the error's message as reason: log it, answer 4403.
+        const caller = await authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
+          deps.app.log.error("websocket authentication failed", { error: String(err) });
+          return null;
+        });
         // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
         if (!caller) return false;
         ctx.extra.caller = caller;
@@ -71,6 +80,14 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         requestId: randomUUID(),
         app: deps.app,
       }),
+      // The same validation rules (query cost limits) as over HTTP.
+      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...(deps.validationRules ?? [])]),
+      // Errors reach WebSocket clients through the same formatter as HTTP ones: our code and errorCode,
+      // never internals. Execution errors (e.g. a subscription refused with 20404) come as `next`,
+      // validation errors (e.g. QUERY_TOO_COMPLEX) as `error`.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
     },
     wsServer,
   );

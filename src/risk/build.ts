@@ -1,11 +1,38 @@
 import type { Clock } from "../clock.js";
+import type { Logger } from "../log.js";
+import type { FraudStore } from "../store/fraud.js";
+import type { SpendStore } from "../store/limits.js";
+import type { Limiter } from "./limiter.js";
 import { RiskPipeline } from "./pipeline.js";
+import type { PriceTable } from "./prices.js";
+import type { PumpingDetector } from "./pumping-detector.js";
+import { SignalRecorder } from "./signals.js";
+import { geoPermissionsStage } from "./stages/geo-permissions.js";
+import { limitsStage, type LimitsOptions } from "./stages/limits.js";
 import { phoneStage } from "./stages/phone.js";
+import { prefixGuardStage } from "./stages/prefix-guard.js";
+import { safeListStage } from "./stages/safe-list.js";
+import { signalsStage } from "./stages/signals.js";
+import { SpendGuard } from "./stages/spend-guard.js";
 import type { RiskObserver, RiskStage } from "./types.js";
+import type { WindowCounter } from "./window-counter.js";
 
 /** What the stages need; the composition root fills it. Stages add their dependencies here. */
 export interface RiskDeps {
   clock: Clock;
+  log?: Logger;
+  /** limits: the counters' seam, and the configured per-IP / per-number limits (defaults otherwise). */
+  limiter: Limiter;
+  limits?: Partial<LimitsOptions>;
+  /** spend: prices, the spend ledger, and the budget of services that set none (US cents). */
+  prices: PriceTable;
+  spend: SpendStore;
+  defaultBudgetCents?: number;
+  /** fraud stages: safe list, geo permissions and blocked prefixes; the detectors' window counters. */
+  fraud: FraudStore;
+  counter: WindowCounter;
+  /** The SMS-pumping detector (built by the composition root, which also hands it to the admin operations). */
+  detector: PumpingDetector;
 }
 
 /**
@@ -17,10 +44,18 @@ export interface RiskDeps {
  *   4. prefix-guard   static blocked prefixes + SMS-pumping detector (60410)
  *   5. signals        behavioural signals (IP fan-out, sequential bursts, unchecked sends)
  *   6. limits         per IP, per number, service buckets (20429)
- *   7. spend          per-service daily spend budget
+ *   7. spend          per-service daily spend budget (60606)
  */
 export function buildRiskPipeline(deps: RiskDeps): RiskPipeline {
-  const stages: RiskStage[] = [phoneStage];
-  const observers: RiskObserver[] = [];
+  const limits = limitsStage({ limiter: deps.limiter, options: deps.limits, log: deps.log });
+  const spend = new SpendGuard({ prices: deps.prices, spend: deps.spend, defaultBudgetCents: deps.defaultBudgetCents });
+  const fraud = [
+    safeListStage(deps.fraud),
+    geoPermissionsStage(deps.fraud),
+    prefixGuardStage(deps.fraud, deps.detector),
+    signalsStage(deps.counter),
+  ];
+  const stages: RiskStage[] = [phoneStage, ...fraud, limits, spend];
+  const observers: RiskObserver[] = [deps.detector, new SignalRecorder(deps.counter, deps.log), spend];
   return new RiskPipeline(stages, deps.clock, observers);
 }

@@ -17,6 +17,11 @@ export class RiskPipeline {
     return this.stages.map((s) => s.name);
   }
 
+  /** The stages in order, read-only (`npm run bench` times each one alone). */
+  get stageList(): readonly RiskStage[] {
+    return this.stages;
+  }
+
   async evaluate(req: RiskRequest): Promise<PipelineResult> {
     const ctx: RiskContext = { ...req, now: this.clock.now(), shadow: [] };
     const shadowed = new Set(req.service.riskSettings.shadowStages ?? []);

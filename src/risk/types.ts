@@ -63,7 +63,8 @@ export interface RiskStage {
 /** Feedback the domain gives after the pipeline allowed a request (for detectors). */
 export type RiskOutcome =
   | { type: "sent"; ctx: RiskContext; verificationId: string }
-  | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; now: number };
+  /** `to` (E.164) lets the signals tell approved numbers from unapproved ones in a sequence. */
+  | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; now: number; to?: string };
 
 export interface RiskObserver {
   observe(outcome: RiskOutcome): Promise<void> | void;

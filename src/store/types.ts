@@ -4,6 +4,8 @@
  * holds a lock across a round trip; each method says which condition guards it.
  */
 
+import type { DeliveryJobBuilder } from "./delivery.js";
+
 export type Channel = "SMS" | "CALL";
 export type VerificationStatus = "PENDING" | "APPROVED" | "CANCELED" | "MAX_ATTEMPTS_REACHED" | "EXPIRED" | "FAILED";
 export type Role = "ADMIN" | "CLIENT";
@@ -144,6 +146,11 @@ export interface Store {
   /** The PENDING verification for (service, to), expired or not. */
   findPending(serviceId: string, to: string): Promise<VerificationRow | null>;
   /**
+   * The newest verification for (service, to), whatever its status. A check by `to` that finds no
+   * PENDING row uses it to answer 60202 (attempt limit hit) rather than 20404, as Twilio does.
+   */
+  findLatest(serviceId: string, to: string): Promise<VerificationRow | null>;
+  /**
    * In one transaction: expire a PENDING row for (service, to) whose TTL passed; then either add a send
    * attempt to the live PENDING row (guarded by `send_attempts < maxSendAttempts`) or insert `fresh`.
    * The partial unique index on PENDING (service, to) makes concurrent starts collapse into one row.
@@ -153,6 +160,12 @@ export interface Store {
     attempt: SendAttemptRow;
     maxSendAttempts: number;
     now: number;
+    /**
+     * Builds the delivery job for the attempt (the transactional outbox): called inside the transaction
+     * with the row the attempt belongs to, and its row inserted there. It must be synchronous; a throw
+     * rolls the whole start back (no send counted, nothing delivered).
+     */
+    job?: DeliveryJobBuilder;
   }): Promise<CreateOrResendResult>;
   /** Guarded: status PENDING, not expired, check_attempts < max. Counts the attempt and approves. */
   approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult>;

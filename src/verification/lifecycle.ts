@@ -1,15 +1,18 @@
 import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
-import { renderSms } from "../delivery/templates.js";
+import { newDeliveryJob } from "../delivery/jobs.js";
 import { AppError, ErrorCatalog } from "../errors.js";
 import type { EventPublisher, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
+import { parsePhone } from "../phone.js";
 import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
-import type { PipelineResult } from "../risk/types.js";
+import type { PipelineResult, RiskRequest } from "../risk/types.js";
 import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types.js";
 import { CUSTOM_CODE_RE, deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
+import { decisionRow, type BlockRecord } from "./decisions.js";
+import { assertResendMatches, resendCode } from "./resend.js";
 
 export interface StartInput {
   serviceId: string;
@@ -63,6 +66,11 @@ export interface LifecycleDeps {
 export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {}
 
+  /** The risk pipeline's stage names, in order (what a service's `shadowStages` may name). */
+  get riskStages(): string[] {
+    return this.d.pipeline.stageNames;
+  }
+
   async start(input: StartInput, origin: RequestOrigin): Promise<VerificationRow> {
     const service = await this.service(input.serviceId);
     if ((input.channel === "SMS" && !service.smsEnabled) || (input.channel === "CALL" && !service.callEnabled)) {
@@ -75,7 +83,7 @@ export class Lifecycle {
     if (input.locale != null && !/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/.test(input.locale)) throw invalid("locale", "must be a language tag such as en or pt-BR");
     if ((input.amount == null) !== (input.payee == null)) throw invalid(input.amount == null ? "amount" : "payee", "amount and payee go together (PSD2)");
 
-    const risk = await this.d.pipeline.evaluate({
+    const request: RiskRequest = {
       kind: "START",
       service,
       rawTo: input.to,
@@ -86,7 +94,13 @@ export class Lifecycle {
       riskCheck: input.riskCheck ?? true,
       tags: input.tags ?? {},
       rateLimitValues: input.rateLimitValues ?? {},
-    });
+    };
+    // The verification's own rules come before the risk pipeline: a request they refuse costs no
+    // limiter points, and the per-number send limit (which counts the same sends) cannot answer 20429
+    // where Twilio answers 60203. The guarded write below still decides any race.
+    await this.assertSendable(request, input);
+
+    const risk = await this.d.pipeline.evaluate(request);
     if (risk.decision.action === "block") throw await this.blocked(risk, "START");
     const phone = risk.ctx.phone!;
 
@@ -114,33 +128,35 @@ export class Lifecycle {
       updatedAt: now,
     };
     const attempt = { id: newSid("VL"), verificationId: id, channel: input.channel, at: now, deliveryStatus: "queued", providerSid: null, price: null, priceUnit: null, errorCode: null };
-    const result = await this.d.store.createOrResend({ fresh, attempt, maxSendAttempts: service.maxSendAttempts, now });
+    // A resend sends the same code again: re-derive it, or, for a custom code, require the same one.
+    // Runs inside the store's transaction (the delivery job is built there): a throw rolls it all back.
+    const codeFor = (v: VerificationRow): string => {
+      if (v.id === id) return code;
+      if (v.codeSeed) return resendCode(this.d.codeSecret, v, service.codeLength);
+      if (!input.customCode || !hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.customCode))) {
+        throw invalid("customCode", "a resend of a custom-code verification must pass the same custom code");
+      }
+      return input.customCode;
+    };
+    const result = await this.d.store.createOrResend({
+      fresh,
+      attempt,
+      maxSendAttempts: service.maxSendAttempts,
+      now,
+      // The transactional outbox: the send job (code sealed) commits with the send attempt.
+      job: (v, a) => newDeliveryJob({ verification: v, attempt: a, code: codeFor(v), locale: input.locale ?? v.locale, codeSecret: this.d.codeSecret, now }),
+    });
 
     if (result.kind === "max_sends") {
       await this.record(risk, "START", { verificationId: result.verification.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } });
       throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
     }
     const v = result.verification;
-    // A resend sends the same code again: re-derive it, or, for a custom code, require the same one.
-    let sendCode = code;
-    if (result.kind === "resent") {
-      if (v.codeSeed) sendCode = deriveCode(this.d.codeSecret, v.codeSeed, service.codeLength);
-      else if (!input.customCode || !hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.customCode))) {
-        throw invalid("customCode", "a resend of a custom-code verification must pass the same custom code");
-      }
-    }
+    // The job is committed: wake the delivery worker. The send happens in the background, so this
+    // request never waits on the provider (and a crash from here on loses nothing).
+    this.d.dispatcher.notify();
     await this.record(risk, "START", { verificationId: v.id });
     await this.d.pipeline.observe({ type: "sent", ctx: risk.ctx, verificationId: v.id });
-    await this.d.dispatcher.dispatch({
-      serviceId: service.id,
-      verificationId: v.id,
-      sendAttemptId: result.attempt.id,
-      to: v.to,
-      channel: result.attempt.channel,
-      code: sendCode,
-      locale: v.locale ?? "en",
-      body: renderSms({ code: sendCode, friendlyName: service.friendlyName, ttlMinutes: Math.round(service.ttlSeconds / 60) }, input.locale ?? v.locale, service.smsTemplate),
-    });
     this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");
     return v;
   }
@@ -168,13 +184,15 @@ export class Lifecycle {
       rateLimitValues: {},
     });
     if (risk.decision.action === "block") throw await this.blocked(risk, "CHECK");
-    if (!input.verificationId) v = await this.d.store.findPending(service.id, risk.ctx.phone!.e164);
+    if (!input.verificationId) {
+      const e164 = risk.ctx.phone!.e164;
+      v = (await this.d.store.findPending(service.id, e164)) ?? (await this.d.store.findLatest(service.id, e164));
+    }
     await this.record(risk, "CHECK", { verificationId: v?.id ?? null });
 
     if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) throw notFound();
     const now = this.d.clock.now();
-    if (v.status === "MAX_ATTEMPTS_REACHED") throw new AppError("MAX_CHECK_ATTEMPTS_REACHED");
-    if (v.status !== "PENDING") throw notFound();
+    if (v.status !== "PENDING") throw notPendingError(v, now);
     if (v.expiresAt <= now) {
       const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
       if (expired) this.publish(expired, "EXPIRED");
@@ -188,13 +206,12 @@ export class Lifecycle {
 
     if (write.kind === "not_pending") {
       // Lost a race (or the row moved meanwhile): answer for the state it is in now.
-      if (write.verification?.status === "MAX_ATTEMPTS_REACHED") throw new AppError("MAX_CHECK_ATTEMPTS_REACHED");
-      throw notFound();
+      throw write.verification ? notPendingError(write.verification, now) : notFound();
     }
     const after = write.verification;
     if (write.kind === "approved") {
       await this.d.store.markConverted(after.id);
-      await this.d.pipeline.observe({ type: "approved", serviceId: service.id, verificationId: after.id, prefix: risk.ctx.phone?.prefix ?? null, now });
+      await this.d.pipeline.observe({ type: "approved", serviceId: service.id, verificationId: after.id, prefix: risk.ctx.phone?.prefix ?? null, now, to: after.to });
       this.publish(after, "APPROVED");
       return { verification: after, valid: true };
     }
@@ -240,6 +257,29 @@ export class Lifecycle {
     return rows.length;
   }
 
+  /**
+   * When the number has a live PENDING verification, this start is a resend of it: refuse it with 60203
+   * when its sends are used up (recorded like a pipeline block), or with 60200 when it contradicts the
+   * pending code or PSD2 pair. An unparsable number is left to the pipeline's phone stage.
+   */
+  private async assertSendable(request: RiskRequest, input: StartInput): Promise<void> {
+    const parsed = parsePhone(request.rawTo, request.countryHint);
+    if (!parsed.ok) return;
+    const now = this.d.clock.now();
+    const pending = await this.d.store.findPending(request.service.id, parsed.phone.e164);
+    if (!pending || pending.expiresAt <= now) return;
+    if (pending.sendAttempts >= request.service.maxSendAttempts) {
+      const reason = "send cap of the verification reached";
+      const ctx = { ...request, now, phone: parsed.phone, shadow: [] };
+      await this.record({ ctx, decision: { action: "block", code: "MAX_SEND_ATTEMPTS_REACHED", reason }, stage: "verification" }, "START", {
+        verificationId: pending.id,
+        block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason },
+      });
+      throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
+    }
+    assertResendMatches(this.d.codeSecret, pending, input);
+  }
+
   private async service(id: string): Promise<ServiceRow> {
     const s = await this.d.store.getService(id);
     if (!s) throw new AppError("NOT_FOUND", "Service not found");
@@ -265,33 +305,8 @@ export class Lifecycle {
     return new AppError(code, code === "INVALID_PARAMETER" ? reason : undefined, { retryAfterSeconds });
   }
 
-  private async record(
-    risk: PipelineResult,
-    kind: "START" | "CHECK",
-    opts: { verificationId: string | null; block?: { stage: string; code: keyof typeof ErrorCatalog; reason: string } },
-  ): Promise<void> {
-    const { ctx } = risk;
-    await this.d.store.insertDecision({
-      id: newSid("VD"),
-      serviceId: ctx.service.id,
-      verificationId: opts.verificationId,
-      kind,
-      outcome: opts.block ? "BLOCKED" : "ALLOWED",
-      stage: opts.block?.stage ?? null,
-      code: opts.block?.code ?? null,
-      errorCode: opts.block ? ErrorCatalog[opts.block.code].errorCode : null,
-      reason: opts.block?.reason ?? null,
-      shadow: ctx.shadow.length ? ctx.shadow.map((s) => `${s.stage}:${s.code}:${s.reason}`).join("; ") : null,
-      to: ctx.phone?.e164 ?? null,
-      country: ctx.phone?.country ?? null,
-      prefix: ctx.phone?.prefix ?? null,
-      lineType: ctx.phone?.lineType ?? null,
-      ip: ctx.ip,
-      channel: ctx.channel,
-      tags: Object.keys(ctx.tags).length ? JSON.stringify(ctx.tags) : null,
-      converted: false,
-      createdAt: ctx.now,
-    });
+  private async record(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; block?: BlockRecord }): Promise<void> {
+    await this.d.store.insertDecision(decisionRow(risk, kind, opts));
   }
 
   private publish(v: VerificationRow, type: VerificationEventType): void {
@@ -301,6 +316,16 @@ export class Lifecycle {
 
 function invalid(field: string, why: string): AppError {
   return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}
+
+/**
+ * The answer to a check of a verification that is no longer PENDING, as Twilio gives it: 60202 while a
+ * verification that used up its check attempts would still be within its TTL, 20404 for everything
+ * else (approved, canceled, expired, failed, or a spent one past its TTL).
+ */
+function notPendingError(v: VerificationRow, now: number): AppError {
+  if (v.status === "MAX_ATTEMPTS_REACHED" && v.expiresAt > now) return new AppError("MAX_CHECK_ATTEMPTS_REACHED");
+  return notFound();
 }
 
 function notFound(): AppError {

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import { createApp, type App, type AppOptions } from "../../src/app.js";
 import type { Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
+import { harnessBackendEnv, queryPgSync } from "./backends.js";
 
 export const ADMIN_KEY = "vg_admin_test_0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -30,19 +32,21 @@ export interface TestServer {
  * in a temp directory. Everything a test touches is the production code path.
  */
 export async function startServer(
-  opts: { clock?: Clock; env?: Record<string, string>; dbFile?: string; sweeper?: boolean } & Partial<Pick<AppOptions, "print">> = {},
+  opts: { clock?: Clock; env?: Record<string, string>; dbFile?: string; sweeper?: boolean } & Partial<Pick<AppOptions, "print" | "log" | "deliveryWorker">> = {},
 ): Promise<TestServer> {
   const dir = opts.dbFile ? null : mkdtempSync(join(tmpdir(), "vg-test-"));
   const dbFile = opts.dbFile ?? join(dir!, "verify.db");
   const config = loadConfig({
     DATABASE_URL: `file:${dbFile}`,
+    // VG_TEST_BACKEND=postgres[+redis]: the same tests on the scale-out backends (test/helpers/backends.ts).
+    ...(await harnessBackendEnv(dbFile)),
     ADMIN_API_KEY: ADMIN_KEY,
     CODE_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
     LOG_LEVEL: "silent",
     NODE_ENV: "test",
     ...opts.env,
   });
-  const app = await createApp({ config, clock: opts.clock, log: createLogger("silent"), print: opts.print ?? (() => undefined), sweeper: opts.sweeper ?? false });
+  const app = await createApp({ config, clock: opts.clock, log: opts.log ?? createLogger("silent"), print: opts.print ?? (() => undefined), sweeper: opts.sweeper ?? false, deliveryWorker: opts.deliveryWorker });
   const url = await app.listen(0, "127.0.0.1");
   return {
     url,
@@ -97,4 +101,83 @@ export async function latestCode(s: TestServer, to: string): Promise<string> {
   const m = body && /(\d{4,10})/.exec(body);
   if (!m) throw new Error(`no code in outbox for ${to}`);
   return m[1]!;
+}
+
+export const CANCEL = `mutation($serviceId: ID!, $id: ID!) { cancelVerification(serviceId: $serviceId, id: $id) { id status valid } }`;
+export const VERIFICATION = `query($serviceId: ID!, $id: ID!) { verification(serviceId: $serviceId, id: $id) { id serviceId to channel status valid sendCodeAttempts { id at channel } lookup { countryCode lineType } } }`;
+export const CREATE_API_KEY = `mutation($role: Role!, $serviceId: ID, $name: String) { createApiKey(role: $role, serviceId: $serviceId, name: $name) { secret apiKey { id role serviceId } } }`;
+
+/** The fields of `START` and `VERIFICATION`, as tests read them. */
+export interface VerificationView {
+  id: string;
+  serviceId: string;
+  to: string;
+  channel: "SMS" | "CALL";
+  status: string;
+  valid: boolean;
+  sendCodeAttempts: { id: string; at: string; channel: "SMS" | "CALL" }[];
+  lookup: { countryCode: string | null; lineType: string | null };
+}
+
+/** Starts (or resends) a verification and returns it; throws on GraphQL errors. */
+export async function startVerification(s: TestServer, input: Record<string, unknown>, key?: string | null): Promise<VerificationView> {
+  return ok(await s.gql<{ startVerification: VerificationView }>(START, { input: { channel: "SMS", ...input } }, key)).startVerification;
+}
+
+/** Creates a CLIENT (publishable) key bound to one service; returns its id and bearer secret. */
+export async function createClientKey(s: TestServer, serviceId: string): Promise<{ id: string; secret: string }> {
+  const d = ok(await s.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(CREATE_API_KEY, { role: "CLIENT", serviceId }));
+  return { id: d.createApiKey.apiKey.id, secret: d.createApiKey.secret };
+}
+
+/** Every code the outbox holds for `to`, newest first (after pending deliveries settled). */
+export async function codesSent(s: TestServer, to: string): Promise<string[]> {
+  await s.app.dispatcher.idle();
+  const d = ok(await s.gql<{ outboxMessages: { body: string }[] }>(OUTBOX, { to }));
+  return d.outboxMessages.map((m) => /(\d{4,10})/.exec(m.body)?.[1] ?? "");
+}
+
+/**
+ * Runs a read-only SQL query against the server's SQLite file through a second connection (what an
+ * operator with the file would see), bypassing the app entirely.
+ */
+export function queryDb<T = Record<string, unknown>>(s: TestServer, query: string, ...params: unknown[]): T[] {
+  const where = s.app.config.database;
+  if (where.kind === "postgres") return queryPgSync<T>(where.url, query, params); // VG_TEST_BACKEND sweeps
+  const db = new Database(s.dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(query).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const usedNumbers = new Set<string>();
+
+/** A fresh, valid GB mobile number (+447400 and six random digits) not handed out before in this process. */
+export function freshMobile(): string {
+  for (;;) {
+    const n = "+447400" + String(Math.floor(Math.random() * 1_000_000)).padStart(6, "0");
+    if (!usedNumbers.has(n)) {
+      usedNumbers.add(n);
+      return n;
+    }
+  }
+}
+
+/**
+ * Puts every risk stage of a service except `phone` in shadow mode: they still run and record what
+ * they would block, but never block. Suites about the verification core use it so fraud heuristics
+ * and rate limits (tested in their own suites) do not answer for the lifecycle's rules.
+ */
+export async function shadowRisk(s: TestServer, serviceId: string): Promise<void> {
+  const shadowStages = s.app.services.lifecycle.riskStages.filter((name) => name !== "phone");
+  await s.app.services.services.updateRiskSettings(serviceId, { shadowStages });
+}
+
+/** {@link createService}, then {@link shadowRisk}: a service whose only rules are the verification's own. */
+export async function createCoreService(s: TestServer, input: Record<string, unknown> = {}): Promise<string> {
+  const id = await createService(s, input);
+  await shadowRisk(s, id);
+  return id;
 }

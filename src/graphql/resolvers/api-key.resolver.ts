@@ -11,9 +11,9 @@ export class ApiKeyResolver {
     description: "Create a key (admin). A CLIENT key needs serviceId and may only start, check and read that service's verifications.",
   })
   async createApiKey(
-    @Arg("role", () => RoleEnum) role: RoleEnum,
-    @Arg("serviceId", () => ID, { nullable: true }) serviceId: string | undefined,
-    @Arg("name", () => String, { nullable: true }) name: string | undefined,
+    @Arg("role", () => RoleEnum, { description: "ADMIN or CLIENT." }) role: RoleEnum,
+    @Arg("serviceId", () => ID, { nullable: true, description: "The one service a CLIENT key may use (required for CLIENT)." }) serviceId: string | undefined,
+    @Arg("name", () => String, { nullable: true, description: "A label, e.g. web-frontend." }) name: string | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CreatedApiKey> {
     requireAdmin(ctx.caller);
@@ -25,14 +25,14 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => Boolean, { description: "Revoke a key (admin). False when unknown or already revoked." })
-  async revokeApiKey(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+  async revokeApiKey(@Arg("id", () => ID, { description: "The key (VK…)." }) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     requireAdmin(ctx.caller);
     if (id === ctx.caller?.keyId) throw new AppError("INVALID_PARAMETER", "id: a key cannot revoke itself", { detail: { field: "id" } });
     return ctx.app.store.revokeApiKey(id, ctx.app.clock.now());
   }
 
   @Query(() => [ApiKey], { description: "Keys, optionally of one service (admin). Secrets are never listed." })
-  async apiKeys(@Arg("serviceId", () => ID, { nullable: true }) serviceId: string | undefined, @Ctx() ctx: GraphQLContext): Promise<ApiKey[]> {
+  async apiKeys(@Arg("serviceId", () => ID, { nullable: true, description: "Only the keys of this service." }) serviceId: string | undefined, @Ctx() ctx: GraphQLContext): Promise<ApiKey[]> {
     requireAdmin(ctx.caller);
     return (await ctx.app.store.listApiKeys(serviceId)).map(ApiKey.from);
   }
@@ -40,7 +40,7 @@ export class ApiKeyResolver {
   @Query(() => [OutboxMessage], {
     description: "Messages the development outbox holds, newest first (admin). Empty when Twilio delivers.",
   })
-  async outboxMessages(@Arg("to", () => String, { nullable: true }) to: string | undefined, @Ctx() ctx: GraphQLContext): Promise<OutboxMessage[]> {
+  async outboxMessages(@Arg("to", () => String, { nullable: true, description: "Only messages to this number (E.164)." }) to: string | undefined, @Ctx() ctx: GraphQLContext): Promise<OutboxMessage[]> {
     requireAdmin(ctx.caller);
     return (ctx.app.outbox?.list(to) ?? []).map((m) => Object.assign(new OutboxMessage(), { ...m, at: new Date(m.at) }));
   }

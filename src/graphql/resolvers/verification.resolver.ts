@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { requireServiceAccess } from "../../auth/keys.js";
+import { requireAdmin, requireServiceAccess } from "../../auth/keys.js";
 import { AppError } from "../../errors.js";
 import type { VerificationRow } from "../../store/types.js";
 import type { GraphQLContext } from "../context.js";
@@ -13,7 +13,7 @@ export class VerificationResolver {
   @Mutation(() => Verification, {
     description: "Send a code (or resend the pending one for the same number). Passes the risk pipeline first.",
   })
-  async startVerification(@Arg("input", () => StartVerificationInput) input: StartVerificationInput, @Ctx() ctx: GraphQLContext): Promise<Verification> {
+  async startVerification(@Arg("input", () => StartVerificationInput, { description: "Who to verify, and how." }) input: StartVerificationInput, @Ctx() ctx: GraphQLContext): Promise<Verification> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
     if (input.riskCheck === RiskCheckEnum.DISABLE && caller.role !== "ADMIN") {
       throw new AppError("FORBIDDEN", "riskCheck: DISABLE needs an admin key");
@@ -45,7 +45,7 @@ export class VerificationResolver {
   @Mutation(() => VerificationCheck, {
     description: "Check a code. A wrong code counts an attempt; a final verification answers 20404.",
   })
-  async checkVerification(@Arg("input", () => CheckVerificationInput) input: CheckVerificationInput, @Ctx() ctx: GraphQLContext): Promise<VerificationCheck> {
+  async checkVerification(@Arg("input", () => CheckVerificationInput, { description: "The code and what it answers for." }) input: CheckVerificationInput, @Ctx() ctx: GraphQLContext): Promise<VerificationCheck> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
     const { verification: v, valid } = await ctx.app.lifecycle.check({ ...input }, { caller, ip: ctx.ip });
     return Object.assign(new VerificationCheck(), {
@@ -59,18 +59,27 @@ export class VerificationResolver {
     });
   }
 
-  @Mutation(() => Verification, { description: "Cancel a pending verification (its code stops working)." })
+  @Mutation(() => Verification, {
+    description: "Cancel a pending verification (admin): its code stops working. A final one answers 20404.",
+  })
   async cancelVerification(
-    @Arg("serviceId", () => ID) serviceId: string,
-    @Arg("id", () => ID) id: string,
+    @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
+    @Arg("id", () => ID, { description: "The verification (VE…)." }) id: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Verification> {
-    requireServiceAccess(ctx.caller, serviceId);
+    // Publishable CLIENT keys may only start, check and read (issue 2); cancelling is a backend's call.
+    requireAdmin(ctx.caller);
     return this.view(ctx, await ctx.app.lifecycle.cancel(serviceId, id));
   }
 
-  @Query(() => Verification, { description: "One verification of a service." })
-  async verification(@Arg("serviceId", () => ID) serviceId: string, @Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Verification> {
+  @Query(() => Verification, {
+    description: "One verification of a service (admin, or a client key of that service). Unknown, or of another service: 20404.",
+  })
+  async verification(
+    @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
+    @Arg("id", () => ID, { description: "The verification (VE…)." }) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Verification> {
     requireServiceAccess(ctx.caller, serviceId);
     return this.view(ctx, await ctx.app.lifecycle.get(serviceId, id));
   }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * SQLite schema (the embedded default). `src/store/pg/schema.ts` mirrors it for PostgreSQL:
@@ -102,6 +102,44 @@ export const sendAttempts = sqliteTable(
 );
 
 /**
+ * The transactional outbox: one job per send attempt, written in the same transaction as the attempt
+ * and claimed by the delivery worker with a lease (shape and life cycle in store/delivery.ts).
+ */
+export const deliveryJobs = sqliteTable(
+  "delivery_jobs",
+  {
+    id: text("id").primaryKey(),
+    verificationId: text("verification_id")
+      .notNull()
+      .references(() => verifications.id, { onDelete: "cascade" }),
+    sendAttemptId: text("send_attempt_id")
+      .notNull()
+      .references(() => sendAttempts.id, { onDelete: "cascade" }),
+    channel: text("channel", { enum: ["SMS", "CALL"] }).notNull(),
+    status: text("status", { enum: ["pending", "sending", "sent", "failed", "canceled"] }).notNull(),
+    locale: text("locale"),
+    /** AES-256-GCM sealed code (key derived from CODE_SECRET); null once the job is final. */
+    sealedCode: text("sealed_code"),
+    attempts: integer("attempts").notNull().default(0),
+    runAt: integer("run_at").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until"),
+    providerSid: text("provider_sid"),
+    errorCode: integer("error_code"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // The worker's claim scans by (status, run_at) for pending jobs and (status, lease_until) for stale leases.
+    index("delivery_jobs_due_idx").on(t.status, t.runAt),
+    index("delivery_jobs_lease_idx").on(t.status, t.leaseUntil),
+    uniqueIndex("delivery_jobs_attempt_idx").on(t.sendAttemptId),
+    index("delivery_jobs_verification_idx").on(t.verificationId),
+  ],
+);
+
+/**
  * One row per request that went through the risk pipeline: the decision log that fraud statistics,
  * `verificationAttempts` and the summary are computed from.
  */
@@ -132,8 +170,192 @@ export const riskDecisions = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("risk_decisions_created_idx").on(t.createdAt),
-    index("risk_decisions_service_idx").on(t.serviceId, t.createdAt),
+    // The attempts log pages newest first by (created_at, id) (keyset, never OFFSET): every index a
+    // filter can use ends in those two columns, so a page is one index range read in order.
+    index("risk_decisions_created_idx").on(t.createdAt, t.id),
+    index("risk_decisions_service_idx").on(t.serviceId, t.createdAt, t.id),
     index("risk_decisions_verification_idx").on(t.verificationId),
+    index("risk_decisions_to_idx").on(t.to, t.createdAt, t.id),
+    index("risk_decisions_outcome_idx").on(t.serviceId, t.outcome, t.createdAt, t.id),
+    index("risk_decisions_country_idx").on(t.serviceId, t.country, t.createdAt, t.id),
+    // Only blocked rows have a stage and an error code: partial indexes stay small, so they can be
+    // global (an admin searching every service for 60410) and still serve one service's search.
+    index("risk_decisions_stage_idx").on(t.stage, t.createdAt, t.id).where(sql`stage is not null`),
+    index("risk_decisions_error_code_idx").on(t.errorCode, t.createdAt, t.id).where(sql`error_code is not null`),
   ],
+);
+
+/**
+ * Counters of risk_decisions per time bucket, so fraud statistics read a few thousand rows instead of
+ * the whole log (store/stats.ts says how queries combine them). Kept by SQLite triggers (migration
+ * `risk_rollup_triggers`) in the same transaction as each insert and each `converted` change, so no
+ * code path can forget them. The log is append-only; deleting decisions would need matching triggers.
+ * Key columns use '' and 0 for "none": NULLs never collide in a unique index, which would break the upsert.
+ */
+const rollupCounters = () => ({
+  /** Decisions (starts and checks). */
+  decisions: integer("decisions").notNull().default(0),
+  allowed: integer("allowed").notNull().default(0),
+  /** Allowed starts: each sent a code. */
+  sends: integer("sends").notNull().default(0),
+  checks: integer("checks").notNull().default(0),
+  /** Blocked starts, except invalid input (60200, never a send): sends the guard prevented. */
+  prevented: integer("prevented").notNull().default(0),
+  /** Sends whose verification was approved later. */
+  converted: integer("converted").notNull().default(0),
+  /** Approved verifications, counted once, at their first send. */
+  approvals: integer("approvals").notNull().default(0),
+  /** Allowed decisions a stage in shadow mode would have blocked. */
+  shadowed: integer("shadowed").notNull().default(0),
+});
+
+/** Per service, hour (span HOUR) or UTC day (span DAY), country, channel, blocking stage and error code. */
+export const riskRollups = sqliteTable(
+  "risk_rollups",
+  {
+    span: text("span", { enum: ["HOUR", "DAY"] }).notNull(),
+    /** Start of the hour or day, milliseconds since the epoch (UTC). */
+    bucket: integer("bucket").notNull(),
+    serviceId: text("service_id").notNull(),
+    country: text("country").notNull(),
+    channel: text("channel").notNull(),
+    stage: text("stage").notNull(),
+    errorCode: integer("error_code").notNull(),
+    ...rollupCounters(),
+  },
+  (t) => [
+    uniqueIndex("risk_rollups_key_idx").on(t.span, t.serviceId, t.bucket, t.country, t.channel, t.stage, t.errorCode),
+    index("risk_rollups_bucket_idx").on(t.span, t.bucket),
+  ],
+);
+
+/**
+ * Per service, UTC day and number prefix. Prefixes are many, so they are rolled up per day only
+ * (an hourly prefix table would be nearly as large as the log itself).
+ */
+export const riskPrefixRollups = sqliteTable(
+  "risk_prefix_rollups",
+  {
+    /** Start of the UTC day, milliseconds since the epoch. */
+    day: integer("day").notNull(),
+    serviceId: text("service_id").notNull(),
+    prefix: text("prefix").notNull(),
+    country: text("country").notNull(),
+    channel: text("channel").notNull(),
+    stage: text("stage").notNull(),
+    errorCode: integer("error_code").notNull(),
+    ...rollupCounters(),
+  },
+  (t) => [
+    uniqueIndex("risk_prefix_rollups_key_idx").on(t.serviceId, t.day, t.prefix, t.country, t.channel, t.stage, t.errorCode),
+    index("risk_prefix_rollups_day_idx").on(t.day),
+    // Top blocked prefixes read blocked rows only: a small partial index.
+    index("risk_prefix_rollups_blocked_idx").on(t.serviceId, t.day).where(sql`stage <> ''`),
+  ],
+);
+
+/** Admin prices replacing the shipped defaults of risk/prices.ts (integer micro-dollars). */
+export const priceOverrides = sqliteTable(
+  "price_overrides",
+  {
+    /** ISO 3166-1 alpha-2, or "*" for the fallback price. */
+    country: text("country").notNull(),
+    channel: text("channel", { enum: ["SMS", "CALL"] }).notNull(),
+    usdMicros: integer("usd_micros").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.country, t.channel] })],
+);
+
+/** Estimated spend per service per UTC day, charged by the spend guard (integer micro-dollars). */
+export const spendDaily = sqliteTable(
+  "spend_daily",
+  {
+    serviceId: text("service_id").notNull(),
+    /** UTC day, YYYY-MM-DD. */
+    day: text("day").notNull(),
+    usdMicros: integer("usd_micros").notNull().default(0),
+    sends: integer("sends").notNull().default(0),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.day] })],
+);
+
+/**
+ * Limiter counters, in the exact shape rate-limiter-flexible's RateLimiterSQLite reads and writes
+ * (created here, not by the library, so migrations own the schema: `tableCreated: true`).
+ * `expire` is wall-clock milliseconds after which a row is dead and may be swept.
+ */
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    points: integer("points").notNull().default(0),
+    expire: integer("expire"),
+  },
+  (t) => [index("rate_limits_expire_idx").on(t.expire)],
+);
+
+/** Numbers an admin trusts: they skip the fraud stages (never the limits). Account-wide, like Twilio's Safe List. */
+export const safeNumbers = sqliteTable("safe_numbers", {
+  /** E.164. */
+  number: text("number").primaryKey(),
+  note: text("note"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * Admins' geo permissions per service, destination country and channel. Only choices are stored:
+ * a missing row means the default of risk/geo-defaults.ts (BLOCK for the high-risk list, else MONITOR).
+ */
+export const geoPermissions = sqliteTable(
+  "geo_permissions",
+  {
+    serviceId: text("service_id")
+      .notNull()
+      .references(() => services.id, { onDelete: "cascade" }),
+    /** ISO 3166-1 alpha-2, or "001" for non-geographic numbers. */
+    country: text("country").notNull(),
+    channel: text("channel", { enum: ["SMS", "CALL"] }).notNull(),
+    permission: text("permission", { enum: ["BLOCK", "MONITOR", "ALLOW"] }).notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.country, t.channel] })],
+);
+
+/** Blocked number prefixes, global or per service, set by admins (MANUAL) or the pumping detector (AUTO). */
+export const blockedPrefixes = sqliteTable(
+  "blocked_prefixes",
+  {
+    /**
+     * The service id, or "*" for a global block. A NOT NULL key column because NULLs never collide in
+     * a unique index (in SQLite and PostgreSQL alike), which would allow duplicate global entries.
+     */
+    scope: text("scope").notNull(),
+    /** The same service id (null when global), kept for the cascade on service deletion. */
+    serviceId: text("service_id").references(() => services.id, { onDelete: "cascade" }),
+    prefix: text("prefix").notNull(),
+    source: text("source", { enum: ["MANUAL", "AUTO"] }).notNull(),
+    reason: text("reason").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** null = until lifted. */
+    expiresAt: integer("expires_at"),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.prefix] }), index("blocked_prefixes_prefix_idx").on(t.prefix)],
+);
+
+/**
+ * Sliding-window event counters of the fraud detectors (risk/window-counter.ts): one row per key and
+ * time bucket. Swept by age; a Redis implementation replaces this table for scale-out.
+ */
+export const riskCounters = sqliteTable(
+  "risk_counters",
+  {
+    key: text("key").notNull(),
+    /** Bucket start, milliseconds since the epoch. */
+    bucket: integer("bucket").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.bucket] }), index("risk_counters_bucket_idx").on(t.bucket)],
 );

@@ -1,0 +1,137 @@
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { runHttpBenchmarks, type HttpOpResult, type HttpResults } from "./http-ops.js";
+import { PhoneSource } from "./lib/phones.js";
+import { runAdmin } from "./admin.js";
+import { runFanout } from "./fanout.js";
+import { runMicro, type StageTiming } from "./micro.js";
+import { runProfile } from "./profile.js";
+import type { Timing } from "./lib/timing.js";
+import { machine, readSettings } from "./lib/settings.js";
+import { fmt, renderTable, type Row } from "./lib/table.js";
+
+const RESULTS = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
+
+function log(line: string): void {
+  process.stderr.write(line + "\n");
+}
+
+function httpRow(name: string, r: HttpOpResult, vsBaseline: number): Row {
+  const codes = Object.entries(r.errorCodes).map(([c, n]) => `${c} ${n}`).join(", ");
+  return {
+    benchmark: name,
+    throughput: fmt.rate(r.rps, "req/s"),
+    vsBaseline: fmt.ratio(vsBaseline),
+    p50: fmt.ms(r.p50),
+    p99: fmt.ms(r.p99),
+    errors: fmt.pct(r.errorRate) + (codes ? ` (${codes})` : ""),
+    peakRss: fmt.mib(r.peakRssBytes),
+  };
+}
+
+function microRow(name: string, t: Timing): Row {
+  return {
+    benchmark: `${name} (mean ${fmt.us(t.meanUs)})`,
+    throughput: fmt.rate(t.perSecond, "decisions/s"),
+    vsBaseline: fmt.none,
+    p50: fmt.us(t.p50Us),
+    p99: fmt.us(t.p99Us),
+    errors: fmt.none,
+    peakRss: fmt.none,
+  };
+}
+
+async function main(): Promise<void> {
+  const s = readSettings();
+  const m = machine();
+  log(`verify-guard bench on ${m.nproc} × ${m.cpu}, Node ${m.node}; ${s.duration} s per HTTP run, ${s.connections} connections`);
+  const results: Record<string, unknown> = { at: new Date().toISOString(), machine: m, settings: { ...s, only: [...s.only] } };
+  const rows: Row[] = [];
+  /** Lines printed under the table (details that do not fit its columns). */
+  const notes: string[] = [];
+
+  if (s.only.has("http")) {
+    log("HTTP operations (autocannon):");
+    const phones = new PhoneSource();
+    phones.prefill(Math.min(200_000, Math.ceil((s.duration + s.warmup) * 3000)));
+    const http: HttpResults = await runHttpBenchmarks(s, phones, log);
+    results.http = http;
+    rows.push(httpRow("Apollo baseline: trivial mutation", http.baseline, 1));
+    rows.push(httpRow("startVerification (full risk pipeline)", http.startVerification, http.startVerification.vsBaseline));
+    rows.push(httpRow("checkVerification (full risk pipeline)", http.checkVerification, http.checkVerification.vsBaseline));
+  }
+
+  if (s.only.has("micro")) {
+    log("Micro-benchmarks (in-process, temp SQLite):");
+    const micro = await runMicro(s, log);
+    results.micro = micro;
+    rows.push(microRow("Risk pipeline alone, START", micro.pipelineStart));
+    rows.push(microRow("Risk pipeline alone, CHECK", micro.pipelineCheck));
+    rows.push(microRow("Limiter decision (limits stage: IP + number)", micro.limitsStage));
+    rows.push(microRow("Limiter: one sliding-window consume", micro.limiterConsume));
+    const stages = (ts: StageTiming[]) => ts.map((t) => `${t.stage} ${fmt.us(t.meanUs)}`).join(" · ");
+    notes.push(`Risk pipeline by stage, mean µs per decision:\n  START: ${stages(micro.stagesStart)}\n  CHECK: ${stages(micro.stagesCheck)}`);
+  }
+
+  if (s.only.has("admin")) {
+    log(`Admin queries over ${s.rows.toLocaleString("en-US")} attempt rows:`);
+    const admin = await runAdmin(s, log);
+    results.admin = admin;
+    for (const q of admin.queries) {
+      rows.push({
+        benchmark: `${q.name} [${admin.rows.toLocaleString("en-US")} rows]`,
+        throughput: fmt.rate(1000 / q.meanMs, "queries/s"),
+        vsBaseline: fmt.none,
+        p50: fmt.ms(q.p50Ms),
+        p99: fmt.ms(q.maxMs) + ` (max of ${q.reps})`,
+        errors: "0 %",
+        peakRss: fmt.mib(admin.peakRssBytes),
+      });
+    }
+    notes.push(`Seeding ${admin.rows.toLocaleString("en-US")} decision rows took ${(admin.seedMs / 1000).toFixed(1)} s (${fmt.rate(admin.seedRowsPerSecond, "rows/s")}).`);
+  }
+
+  if (s.only.has("fanout")) {
+    log(`Subscription fan-out to ${s.subscribers} graphql-ws subscribers:`);
+    const fan = await runFanout(s, log);
+    results.fanout = fan;
+    const p50s = fan.rounds.map((r) => r.p50Ms).sort((a, b) => a - b);
+    rows.push({
+      benchmark: `Fan-out: status change → last of ${fan.subscribers} subscribers (median of ${fan.rounds.length})`,
+      throughput: fmt.rate(fan.deliveriesPerSecond, "deliveries/s"),
+      vsBaseline: fmt.none,
+      p50: fmt.ms(fan.lastMsMedian),
+      p99: fmt.ms(fan.lastMsMax) + " (worst)",
+      errors: fmt.pct(1 - fan.rounds.reduce((a, r) => a + r.delivered, 0) / (fan.subscribers * fan.rounds.length)),
+      peakRss: fmt.mib(fan.peakRssBytes),
+    });
+    notes.push(
+      `Fan-out: first delivery after ${fmt.ms(Math.min(...fan.rounds.map((r) => r.firstMs)))}, median subscriber after ${fmt.ms(p50s[Math.floor(p50s.length / 2)]!)}; ` +
+        `server RSS ${fmt.mib(fan.idleRssBytes)} before the subscribers connected, ${fmt.mib(fan.peakRssBytes)} with them.`,
+    );
+  }
+
+  let profileText = "";
+  if (s.only.has("profile") && s.profileDuration > 0) {
+    log("CPU profile of the server under start/check load:");
+    const prof = await runProfile(s, new PhoneSource(11), log);
+    results.profile = prof;
+    profileText =
+      `Server CPU profile (${Math.round(prof.busyMs)} ms busy, ${prof.file}), top self time:\n` +
+      prof.topFunctions.map((f) => `  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}`).join("\n") +
+      "\n  by package: " +
+      prof.byArea.slice(0, 10).map((a) => `${a.area} ${a.selfPct.toFixed(0)} %`).join(", ") +
+      "\n";
+  }
+
+  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write("\n" + renderTable(rows) + "\n\n");
+  for (const note of notes) process.stdout.write(note + "\n\n");
+  if (profileText) process.stdout.write(profileText + "\n");
+  process.stdout.write(`Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}). Results: bench/results.json\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

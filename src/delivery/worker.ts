@@ -1,0 +1,194 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Clock } from "../clock.js";
+import type { EventPublisher } from "../events/types.js";
+import type { Logger } from "../log.js";
+import { maskPhone } from "../phone.js";
+import type { DeliveryJobRow, DeliveryJobStore } from "../store/delivery.js";
+import type { Store, VerificationRow } from "../store/types.js";
+import { DeliveryError, type DeliveryChannel } from "./channel.js";
+import { composeMessage } from "./compose.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import { openCode } from "./seal.js";
+
+export interface WorkerOptions {
+  jobs: DeliveryJobStore;
+  store: Store;
+  channel: DeliveryChannel;
+  clock: Clock;
+  log: Logger;
+  codeSecret: string;
+  events: EventPublisher;
+  /** Moves a verification to FAILED and tells subscribers (the lifecycle's `fail`). */
+  failVerification: (verificationId: string) => Promise<unknown>;
+  retry?: RetryPolicy;
+  /** How long a claim lasts; must outlast one provider request. @default 30000 */
+  leaseMs?: number;
+  /** Sends in flight at once. @default 8 */
+  concurrency?: number;
+  /** Polling period for due retries and expired leases (wall clock). @default 1000 */
+  pollMs?: number;
+}
+
+/**
+ * The in-process delivery worker. It claims due jobs with a lease (one guarded UPDATE, so two
+ * workers, in this process or another instance, never hold the same job), renders and sends each,
+ * and records the outcome: sent; retried later with backoff (429, 5xx, timeouts); or failed for good
+ * (invalid, unreachable or blocked number, or out of tries), which also fails the verification.
+ *
+ * Exactly once, as far as the provider allows: a job is only re-sent when its lease expired, i.e.
+ * when its worker died or hung mid-send. The retry then carries the job id as Twilio's idempotency
+ * token (`I-Twilio-Idempotency-Token`), so a request Twilio already accepted is not sent twice.
+ */
+export class DeliveryWorker implements Dispatcher {
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private readonly retry: RetryPolicy;
+  private readonly leaseMs: number;
+  private readonly concurrency: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private filling: Promise<void> | null = null;
+  private again = false;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.retry = o.retry ?? DEFAULT_RETRY;
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.concurrency = o.concurrency ?? 8;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timer = setInterval(() => this.notify(), this.o.pollMs ?? 1000);
+    this.timer.unref();
+    this.notify(); // jobs left by a previous run (or a dead instance) go first
+  }
+
+  notify(): void {
+    void this.fill();
+  }
+
+  async idle(): Promise<void> {
+    if (!this.running) return;
+    for (;;) {
+      await this.fill();
+      if (this.inFlight.size === 0) return;
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.filling;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Claims due jobs up to the free send slots; one claimer at a time, re-run when poked meanwhile. */
+  private fill(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (this.filling) {
+      this.again = true;
+      return this.filling;
+    }
+    this.filling = this.claimLoop().finally(() => {
+      this.filling = null;
+    });
+    return this.filling;
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (this.running && this.inFlight.size < this.concurrency) {
+          const free = this.concurrency - this.inFlight.size;
+          const jobs = await this.o.jobs.claimDue(this.owner, this.o.clock.now(), this.leaseMs, free);
+          for (const job of jobs) {
+            const p: Promise<void> = this.run(job).finally(() => {
+              this.inFlight.delete(p);
+              this.notify();
+            });
+            this.inFlight.add(p);
+          }
+          if (jobs.length < free) break;
+        }
+      } while (this.again && this.running);
+    } catch (err) {
+      this.o.log.error("delivery: claiming jobs failed", { error: String(err) });
+    }
+  }
+
+  private async run(job: DeliveryJobRow): Promise<void> {
+    const { store, jobs, clock, log } = this.o;
+    try {
+      const v = await store.getVerification(job.verificationId);
+      const now = clock.now();
+      if (!v || v.status !== "PENDING" || v.expiresAt <= now) {
+        // No code for a verification that can no longer be approved (expired, canceled, approved …).
+        if (await jobs.finish(job.id, this.owner, { status: "canceled", error: `verification is ${v ? (v.status === "PENDING" ? "expired" : v.status) : "gone"}` }, now)) {
+          if (v) await jobs.recordAttemptStatus(job.sendAttemptId, { status: "canceled" });
+        }
+        return;
+      }
+      if (job.attempts > this.retry.maxAttempts) {
+        // Claimed again and again without an outcome: its worker keeps dying on it. Stop here.
+        return await this.giveUp(job, v, new DeliveryError(`no outcome after ${job.attempts - 1} tries`, false));
+      }
+      const service = await store.getService(v.serviceId);
+      if (!service || !job.sealedCode) return await this.giveUp(job, v, new DeliveryError("nothing to send", false));
+      const message = composeMessage(job, v, service, openCode(this.o.codeSecret, job.id, job.sealedCode));
+      let receipt;
+      try {
+        receipt = await this.o.channel.send(message);
+      } catch (err) {
+        return await this.failed(job, v, err instanceof DeliveryError ? err : new DeliveryError(String(err), true));
+      }
+      await jobs.finish(job.id, this.owner, { status: "sent", providerSid: receipt.providerSid }, clock.now());
+      await jobs.recordAttemptStatus(job.sendAttemptId, { status: receipt.status, providerSid: receipt.providerSid });
+      log.debug("delivery: sent", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, providerSid: receipt.providerSid, attempt: job.attempts });
+    } catch (err) {
+      // The database or a bug, not the provider: leave the lease to expire, and the job to be retried.
+      log.error("delivery: job crashed", { jobId: job.id, error: err instanceof Error ? err.stack : String(err) });
+    }
+  }
+
+  private async failed(job: DeliveryJobRow, v: VerificationRow, err: DeliveryError): Promise<void> {
+    if (!err.retryable || job.attempts >= this.retry.maxAttempts) return this.giveUp(job, v, err);
+    const now = this.o.clock.now();
+    const delay = backoffDelay(this.retry, job.attempts);
+    await this.o.jobs.reschedule(job.id, this.owner, now + delay, err.errorCode, err.message, now);
+    this.o.log.warn("delivery: will retry", {
+      jobId: job.id,
+      to: maskPhone(v.to),
+      channel: job.channel,
+      attempt: job.attempts,
+      retryInMs: delay,
+      status: err.status,
+      errorCode: err.errorCode,
+      error: err.message,
+    });
+  }
+
+  /** A send that will not succeed: the job, its attempt and the verification become FAILED. */
+  private async giveUp(job: DeliveryJobRow, v: VerificationRow, err: DeliveryError): Promise<void> {
+    const now = this.o.clock.now();
+    if (!(await this.o.jobs.finish(job.id, this.owner, { status: "failed", errorCode: err.errorCode, error: err.message }, now))) return;
+    await this.o.jobs.recordAttemptStatus(job.sendAttemptId, { status: "failed", errorCode: err.errorCode });
+    this.o.log.warn("delivery: failed", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, attempts: job.attempts, status: err.status, errorCode: err.errorCode, error: err.message });
+    this.o.events.publish({
+      type: "DELIVERY_STATUS",
+      serviceId: v.serviceId,
+      verificationId: v.id,
+      status: v.status,
+      channel: job.channel,
+      at: now,
+      deliveryStatus: "failed",
+      errorCode: err.errorCode,
+      country: v.countryCode,
+    });
+    await this.o.failVerification(v.id);
+  }
+}

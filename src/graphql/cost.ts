@@ -1,0 +1,125 @@
+import {
+  GraphQLError,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type ASTNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from "graphql";
+import { AppError, ErrorCatalog } from "../errors.js";
+
+/** Limits on one operation. */
+export interface CostLimits {
+  /** Deepest field nesting allowed. @default 10 */
+  maxDepth: number;
+  /** Highest cost allowed (see {@link queryCostRule} for how cost adds up). @default 5000 */
+  maxComplexity: number;
+}
+
+export const DEFAULT_COST_LIMITS: CostLimits = { maxDepth: 10, maxComplexity: 5000 };
+
+/** List arguments whose value multiplies the cost of what is selected below the field. */
+const LIST_SIZE_ARGS = new Set(["first", "limit"]);
+/** A list size given as a variable is unknown at validation time: it is priced at this (the largest page). */
+const ASSUMED_LIST_SIZE = 100;
+
+interface Measure {
+  depth: number;
+  cost: number;
+}
+
+/**
+ * A validation rule that refuses operations deeper than `maxDepth` or costlier than `maxComplexity`
+ * (QUERY_TOO_COMPLEX, 20400), so one request, however many aliases or nested lists it packs, cannot
+ * take the server down. Being a validation rule, it runs before any resolver, over HTTP (Apollo) and
+ * over WebSocket (graphql-ws) alike.
+ *
+ * Cost: every field costs its declared complexity (type-graphql's `complexity` option, e.g. 250 for a
+ * field that reads roll-ups) or 1; what is selected below a field with a `first` or `limit` argument
+ * counts that many times (a variable counts as the largest page). Fragments are expanded (each
+ * measured once, so nesting fragments cannot make the rule itself slow). Introspection fields are
+ * left to graphql-js' own MaxIntrospectionDepthRule.
+ */
+export function queryCostRule(limits: CostLimits = DEFAULT_COST_LIMITS): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const d of context.getDocument().definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+    const memo = new Map<string, Measure>();
+    const schema = context.getSchema();
+
+    const measure = (set: SelectionSetNode, parent: GraphQLNamedType | null | undefined, path: Set<string>): Measure => {
+      let depth = 0;
+      let cost = 0;
+      for (const sel of set.selections) {
+        let m: Measure;
+        if (sel.kind === Kind.FIELD) {
+          if (sel.name.value.startsWith("__")) continue;
+          m = measureField(sel, parent, path);
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
+          m = measure(sel.selectionSet, type, path);
+        } else {
+          const name = sel.name.value;
+          const frag = fragments.get(name);
+          // A cycle or an unknown fragment: other rules report it; it adds nothing here.
+          if (!frag || path.has(name)) continue;
+          let known = memo.get(name);
+          if (!known) {
+            known = measure(frag.selectionSet, schema.getType(frag.typeCondition.name.value), new Set(path).add(name));
+            memo.set(name, known);
+          }
+          m = known;
+        }
+        depth = Math.max(depth, m.depth);
+        cost += m.cost;
+      }
+      return { depth, cost };
+    };
+
+    const measureField = (node: FieldNode, parent: GraphQLNamedType | null | undefined, path: Set<string>): Measure => {
+      const def: GraphQLField<unknown, unknown> | undefined = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[node.name.value] : undefined;
+      const own = typeof def?.extensions?.complexity === "number" ? def.extensions.complexity : 1;
+      if (!node.selectionSet) return { depth: 1, cost: own };
+      const below = measure(node.selectionSet, def ? getNamedType(def.type) : undefined, path);
+      return { depth: 1 + below.depth, cost: own + listSize(node) * below.cost };
+    };
+
+    return {
+      OperationDefinition(op) {
+        const { depth, cost } = measure(op.selectionSet, schema.getRootType(op.operation), new Set());
+        if (depth > limits.maxDepth) context.reportError(tooComplex(`The query is nested ${depth} levels deep; at most ${limits.maxDepth} are allowed`, op));
+        else if (cost > limits.maxComplexity) context.reportError(tooComplex(`The query costs ${cost}; at most ${limits.maxComplexity} is allowed (lower first/limit or select fewer fields)`, op));
+        return false; // measured in one go above; no need to walk it again
+      },
+    };
+  };
+}
+
+function listSize(node: FieldNode): number {
+  let size = 1;
+  for (const arg of node.arguments ?? []) {
+    if (!LIST_SIZE_ARGS.has(arg.name.value)) continue;
+    if (arg.value.kind === Kind.INT) size = Math.max(size, Number(arg.value.value));
+    else if (arg.value.kind === Kind.VARIABLE) size = Math.max(size, ASSUMED_LIST_SIZE);
+  }
+  return size;
+}
+
+/**
+ * A validation error carrying our code. Apollo relabels validation errors GRAPHQL_VALIDATION_FAILED
+ * but keeps `originalError`, which the one error formatter (graphql/errors.ts) unwraps to this AppError.
+ */
+function tooComplex(message: string, node: ASTNode): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: [node],
+    originalError: new AppError("QUERY_TOO_COMPLEX", message),
+    extensions: { code: "QUERY_TOO_COMPLEX", errorCode: ErrorCatalog.QUERY_TOO_COMPLEX.errorCode },
+  });
+}

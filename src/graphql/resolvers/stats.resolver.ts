@@ -1,0 +1,98 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
+import { requireAdmin } from "../../auth/keys.js";
+import type { GraphQLContext } from "../context.js";
+import { VerificationAttemptConnection, VerificationAttemptFilter } from "../types/attempts.js";
+import { FraudStats, FraudStatsRow, StatsDimensionEnum, VerificationAttemptsSummary } from "../types/stats.js";
+
+/**
+ * Query cost of the parts that read the database (graphql/cost.ts adds these up per request): each
+ * reads roll-ups, and the limit on a request's total cost bounds how many one request can run.
+ */
+const DB_READ_COST = 250;
+
+/** The admin's fraud view: statistics, the decision log and the conversion summary (admin keys only). */
+@Resolver(() => FraudStats)
+export class StatsResolver {
+  @Query(() => FraudStats, {
+    description:
+      "Fraud statistics of a time range (admin): counters grouped by country, prefix, stage, error code, channel, hour or day; top blocked prefixes and countries; sends the guard prevented and the money that saved.",
+    complexity: 10,
+  })
+  async fraudStats(
+    @Arg("serviceId", () => ID, { nullable: true, description: "One service, or every service when absent." }) serviceId: string | undefined,
+    @Arg("from", () => Date, { description: "Start of the range (inclusive)." }) from: Date,
+    @Arg("until", () => Date, { description: "End of the range (exclusive). At most 400 days after from (31 with HOUR)." }) until: Date,
+    @Arg("groupBy", () => [StatsDimensionEnum], { defaultValue: [], description: "Up to three dimensions; none = one row for the whole range." })
+    groupBy: StatsDimensionEnum[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<FraudStats> {
+    requireAdmin(ctx.caller);
+    return FraudStats.from(await ctx.app.stats.report({ serviceId: serviceId ?? null, from: from.getTime(), until: until.getTime(), groupBy }));
+  }
+
+  @FieldResolver(() => FraudStatsRow, { description: "Every decision of the range in one row.", complexity: DB_READ_COST })
+  async totals(@Root() s: FraudStats): Promise<FraudStatsRow> {
+    return FraudStatsRow.from(await s.report.totals());
+  }
+
+  @FieldResolver(() => [FraudStatsRow], {
+    description: "The groups: in time order when grouped by HOUR or DAY, then by attempts, largest first.",
+    complexity: DB_READ_COST,
+  })
+  async rows(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 100, description: "1 to 1000." }) limit: number): Promise<FraudStatsRow[]> {
+    return (await s.report.rows(limit)).map(FraudStatsRow.from);
+  }
+
+  @FieldResolver(() => Int, { description: "How many groups there are (rows returns at most `limit`).", complexity: DB_READ_COST })
+  async groupCount(@Root() s: FraudStats): Promise<number> {
+    return s.report.groupCount();
+  }
+
+  @FieldResolver(() => [FraudStatsRow], {
+    description: "Prefixes (with their country) with the most blocked decisions; their counters count blocked decisions only.",
+    complexity: DB_READ_COST,
+  })
+  async topBlockedPrefixes(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 10, description: "1 to 100." }) limit: number): Promise<FraudStatsRow[]> {
+    return (await s.report.topBlockedPrefixes(limit)).map(FraudStatsRow.from);
+  }
+
+  @FieldResolver(() => [FraudStatsRow], {
+    description: "Countries with the most blocked decisions; their counters count blocked decisions only.",
+    complexity: DB_READ_COST,
+  })
+  async topBlockedCountries(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 10, description: "1 to 100." }) limit: number): Promise<FraudStatsRow[]> {
+    return (await s.report.topBlockedCountries(limit)).map(FraudStatsRow.from);
+  }
+
+  @Query(() => VerificationAttemptConnection, {
+    description: "The decision log (admin): every start and check the risk pipeline judged, newest first, as a Relay connection.",
+    complexity: DB_READ_COST,
+  })
+  async verificationAttempts(
+    @Arg("filter", () => VerificationAttemptFilter, { nullable: true, description: "Which attempts; every field narrows." }) filter: VerificationAttemptFilter | undefined,
+    @Arg("first", () => Int, { defaultValue: 20, description: "Page size, 1 to 100." }) first: number,
+    @Arg("after", () => String, { nullable: true, description: "The endCursor of the previous page." }) after: string | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<VerificationAttemptConnection> {
+    requireAdmin(ctx.caller);
+    const f = filter ?? {};
+    const page = await ctx.app.decisionLog.page({ ...f, from: f.from?.getTime(), until: f.until?.getTime() }, first, after);
+    return VerificationAttemptConnection.from(page);
+  }
+
+  @Query(() => VerificationAttemptsSummary, {
+    description: "Twilio's Verification Attempts Summary (admin): sends and how many were converted, optionally for one service, range and country.",
+    complexity: DB_READ_COST,
+  })
+  async verificationAttemptsSummary(
+    @Arg("serviceId", () => ID, { nullable: true, description: "One service, or every service when absent." }) serviceId: string | undefined,
+    @Arg("from", () => Date, { nullable: true, description: "Sends at or after this time (default: the beginning)." }) from: Date | undefined,
+    @Arg("until", () => Date, { nullable: true, description: "Sends before this time (default: no end)." }) until: Date | undefined,
+    @Arg("country", () => String, { nullable: true, description: "Destination country (ISO alpha-2)." }) country: string | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<VerificationAttemptsSummary> {
+    requireAdmin(ctx.caller);
+    const summary = await ctx.app.stats.summary({ serviceId: serviceId ?? null, from: from?.getTime() ?? null, until: until?.getTime() ?? null, country: country ?? null });
+    return VerificationAttemptsSummary.from(summary);
+  }
+}

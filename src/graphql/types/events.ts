@@ -1,0 +1,89 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { VerificationEventType } from "../../events/types.js";
+import type { WatchEvent } from "../../verification/watch.js";
+import { ChannelEnum, VerificationStatusEnum } from "./enums.js";
+
+export enum VerificationEventTypeEnum {
+  SUBSCRIBED = "SUBSCRIBED",
+  CREATED = "CREATED",
+  RESENT = "RESENT",
+  DELIVERY_STATUS = "DELIVERY_STATUS",
+  APPROVED = "APPROVED",
+  CHECK_FAILED = "CHECK_FAILED",
+  CANCELED = "CANCELED",
+  MAX_ATTEMPTS_REACHED = "MAX_ATTEMPTS_REACHED",
+  EXPIRED = "EXPIRED",
+  FAILED = "FAILED",
+  RISK_BLOCKED = "RISK_BLOCKED",
+}
+registerEnumType(VerificationEventTypeEnum, {
+  name: "VerificationEventType",
+  description: "What happened. SUBSCRIBED is always the first message of a subscription: from then on no event is missed.",
+  valuesConfig: {
+    SUBSCRIBED: { description: "The subscription is live. For verificationUpdated it carries the verification's current status." },
+    CREATED: { description: "A verification was created and its first code sent." },
+    RESENT: { description: "The code was sent again (a start for a number with a pending verification)." },
+    DELIVERY_STATUS: { description: "The provider reported a delivery status (deliveryStatus)." },
+    APPROVED: { description: "A correct code was checked." },
+    CHECK_FAILED: { description: "A wrong code was checked; attempts remain." },
+    CANCELED: { description: "The verification was canceled." },
+    MAX_ATTEMPTS_REACHED: { description: "The last allowed check was wrong." },
+    EXPIRED: { description: "The code's time to live passed (pushed by the expiry sweeper)." },
+    FAILED: { description: "The code could not be delivered." },
+    RISK_BLOCKED: { description: "A start or check was blocked by a risk stage (service feed only; stage, errorCode, country)." },
+  },
+});
+
+/** Every domain event type has a GraphQL value: adding a type to events/types.ts without one fails to compile. */
+const TYPE_OF: Record<VerificationEventType | "SUBSCRIBED", VerificationEventTypeEnum> = {
+  SUBSCRIBED: VerificationEventTypeEnum.SUBSCRIBED,
+  CREATED: VerificationEventTypeEnum.CREATED,
+  RESENT: VerificationEventTypeEnum.RESENT,
+  DELIVERY_STATUS: VerificationEventTypeEnum.DELIVERY_STATUS,
+  APPROVED: VerificationEventTypeEnum.APPROVED,
+  CHECK_FAILED: VerificationEventTypeEnum.CHECK_FAILED,
+  CANCELED: VerificationEventTypeEnum.CANCELED,
+  MAX_ATTEMPTS_REACHED: VerificationEventTypeEnum.MAX_ATTEMPTS_REACHED,
+  EXPIRED: VerificationEventTypeEnum.EXPIRED,
+  FAILED: VerificationEventTypeEnum.FAILED,
+  RISK_BLOCKED: VerificationEventTypeEnum.RISK_BLOCKED,
+};
+
+@ObjectType({ description: "A status change of a verification, or a risk block, as it happens. Never carries the number or the code." })
+export class VerificationEvent {
+  @Field(() => VerificationEventTypeEnum, { description: "What happened." })
+  type!: VerificationEventTypeEnum;
+  @Field(() => ID, { description: "The service." })
+  serviceId!: string;
+  @Field(() => ID, { nullable: true, description: "The verification; null for a risk block that stopped a start before one existed." })
+  verificationId!: string | null;
+  @Field(() => VerificationStatusEnum, { nullable: true, description: "The verification's status after the event." })
+  status!: VerificationStatusEnum | null;
+  @Field(() => ChannelEnum, { nullable: true, description: "The channel of the latest send." })
+  channel!: ChannelEnum | null;
+  @Field(() => Date, { description: "When it happened." })
+  at!: Date;
+  @Field(() => String, { nullable: true, description: "DELIVERY_STATUS: queued, sent, delivered, undelivered or failed." })
+  deliveryStatus!: string | null;
+  @Field(() => String, { nullable: true, description: "RISK_BLOCKED: the stage that blocked." })
+  stage!: string | null;
+  @Field(() => Int, { nullable: true, description: "RISK_BLOCKED: the error code the caller got (e.g. 60410)." })
+  errorCode!: number | null;
+  @Field(() => String, { nullable: true, description: "Country of the number (ISO alpha-2), when known." })
+  country!: string | null;
+
+  static from(e: WatchEvent): VerificationEvent {
+    return Object.assign(new VerificationEvent(), {
+      type: TYPE_OF[e.type],
+      serviceId: e.serviceId,
+      verificationId: e.verificationId,
+      status: (e.status as VerificationStatusEnum | null) ?? null,
+      channel: (e.channel as ChannelEnum | null) ?? null,
+      at: new Date(e.at),
+      deliveryStatus: e.deliveryStatus ?? null,
+      stage: e.stage ?? null,
+      errorCode: e.errorCode ?? null,
+      country: e.country ?? null,
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { isSupportedCountry } from "libphonenumber-js/max";
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import { parsePhone } from "../phone.js";
+import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../store/fraud.js";
+import type { Channel, ProtectionLevel } from "../store/types.js";
+import type { Services } from "../verification/services.js";
+import { DEFAULT_BLOCKED_COUNTRIES, defaultGeoPermission, NON_GEOGRAPHIC_COUNTRY } from "./geo-defaults.js";
+import { DEFAULT_PROTECTION_LEVEL, type PumpingDetector } from "./pumping-detector.js";
+
+/** A service's effective geo permission for one destination, and whether an admin chose it. */
+export interface GeoPermissionView {
+  country: string;
+  channel: Channel;
+  permission: GeoPermission;
+  source: "DEFAULT" | "ADMIN";
+  updatedAt: number | null;
+}
+
+/** A service's fraud-guard settings. */
+export interface FraudSettingsView {
+  serviceId: string;
+  protectionLevel: ProtectionLevel;
+  shadowStages: string[];
+}
+
+/** Stages that make no decision of their own and so cannot be shadowed (the request needs their output). */
+const NOT_SHADOWABLE = new Set(["phone", "safe-list"]);
+const CHANNELS: Channel[] = ["SMS", "CALL"];
+const MAX_GEO_ENTRIES = 1_000;
+
+/**
+ * The admin operations of the fraud stages: safe list, geo permissions, blocked prefixes, the
+ * protection level and shadow mode. Settings take effect on the next request on every instance
+ * (stages read them from the store on each request; nothing is cached in process).
+ */
+export class FraudAdmin {
+  constructor(
+    private readonly d: { store: FraudStore; services: Services; detector: PumpingDetector; clock: Clock; stageNames: string[] },
+  ) {}
+
+  /** Stage names `setShadowStages` accepts. */
+  get shadowableStages(): string[] {
+    return this.d.stageNames.filter((s) => !NOT_SHADOWABLE.has(s));
+  }
+
+  async addSafeNumber(number: string, note: string | null): Promise<SafeNumberRow> {
+    if (note !== null && note.length > 200) throw invalid("note", "at most 200 characters");
+    return this.d.store.addSafeNumber({ number: e164(number), note, createdAt: this.d.clock.now() });
+  }
+
+  async removeSafeNumber(number: string): Promise<boolean> {
+    return this.d.store.removeSafeNumber(e164(number));
+  }
+
+  listSafeNumbers(): Promise<SafeNumberRow[]> {
+    return this.d.store.listSafeNumbers();
+  }
+
+  /**
+   * The service's non-MONITOR and admin-set permissions: every admin choice, plus the default BLOCKs
+   * no admin overrode. A destination not listed is MONITOR.
+   */
+  async geoPermissions(serviceId: string): Promise<GeoPermissionView[]> {
+    await this.d.services.get(serviceId);
+    const chosen = await this.d.store.listGeoPermissions(serviceId);
+    const out: GeoPermissionView[] = chosen.map((r) => ({ country: r.country, channel: r.channel, permission: r.permission, source: "ADMIN", updatedAt: r.updatedAt }));
+    const has = new Set(chosen.map((r) => `${r.country}:${r.channel}`));
+    for (const country of Object.keys(DEFAULT_BLOCKED_COUNTRIES)) {
+      for (const channel of CHANNELS) {
+        if (!has.has(`${country}:${channel}`)) out.push({ country, channel, permission: defaultGeoPermission(country, channel), source: "DEFAULT", updatedAt: null });
+      }
+    }
+    return out.sort((a, b) => a.country.localeCompare(b.country) || a.channel.localeCompare(b.channel));
+  }
+
+  /** Sets permissions (all or nothing); a later entry for the same country and channel wins. */
+  async setGeoPermissions(serviceId: string, entries: { country: string; channel: Channel; permission: GeoPermission }[]): Promise<GeoPermissionView[]> {
+    await this.d.services.get(serviceId);
+    if (entries.length === 0 || entries.length > MAX_GEO_ENTRIES) throw invalid("permissions", `1 to ${MAX_GEO_ENTRIES} entries`);
+    const now = this.d.clock.now();
+    const rows = new Map<string, GeoPermissionRow>();
+    for (const e of entries) {
+      const country = geoCountry(e.country);
+      rows.set(`${country}:${e.channel}`, { serviceId, country, channel: e.channel, permission: e.permission, updatedAt: now });
+    }
+    await this.d.store.setGeoPermissions([...rows.values()]);
+    return this.geoPermissions(serviceId);
+  }
+
+  /** Returns the given countries (all when omitted) to their defaults. */
+  async resetGeoPermissions(serviceId: string, countries: string[] | null): Promise<GeoPermissionView[]> {
+    await this.d.services.get(serviceId);
+    await this.d.store.resetGeoPermissions(serviceId, countries?.map(geoCountry));
+    return this.geoPermissions(serviceId);
+  }
+
+  async blockPrefix(input: { prefix: string; serviceId: string | null; reason: string; expiresAt: number | null }): Promise<BlockedPrefixRow> {
+    const prefix = checkPrefix(input.prefix);
+    const reason = input.reason.trim();
+    if (reason.length < 1 || reason.length > 200) throw invalid("reason", "1 to 200 characters");
+    const now = this.d.clock.now();
+    if (input.expiresAt !== null && input.expiresAt <= now) throw invalid("expiresAt", "must be in the future");
+    if (input.serviceId) await this.d.services.get(input.serviceId);
+    return this.d.store.putManualPrefixBlock({ serviceId: input.serviceId, prefix, source: "MANUAL", reason, createdAt: now, updatedAt: now, expiresAt: input.expiresAt });
+  }
+
+  /**
+   * Lifts a block (MANUAL or AUTO). The detector also forgets the prefix's counters, so a lifted
+   * auto-block is judged afresh instead of coming straight back on the next send.
+   */
+  async unblockPrefix(prefix: string, serviceId: string | null): Promise<boolean> {
+    const p = checkPrefix(prefix);
+    const removed = await this.d.store.removePrefixBlock(serviceId, p);
+    if (serviceId) await this.d.detector.forget(serviceId, p);
+    return removed !== null;
+  }
+
+  blockedPrefixes(serviceId: string | null): Promise<BlockedPrefixRow[]> {
+    return this.d.store.listPrefixBlocks(this.d.clock.now(), serviceId ?? undefined);
+  }
+
+  async settings(serviceId: string): Promise<FraudSettingsView> {
+    const s = await this.d.services.get(serviceId);
+    return { serviceId, protectionLevel: s.riskSettings.protectionLevel ?? DEFAULT_PROTECTION_LEVEL, shadowStages: s.riskSettings.shadowStages ?? [] };
+  }
+
+  async setProtectionLevel(serviceId: string, level: ProtectionLevel): Promise<FraudSettingsView> {
+    await this.d.services.updateRiskSettings(serviceId, { protectionLevel: level });
+    return this.settings(serviceId);
+  }
+
+  /** Replaces the service's shadowed stages (an empty list enforces every stage). */
+  async setShadowStages(serviceId: string, stages: string[]): Promise<FraudSettingsView> {
+    const allowed = this.shadowableStages;
+    for (const s of stages) if (!allowed.includes(s)) throw invalid("stages", `unknown or unshadowable stage "${s}"; one of ${allowed.join(", ")}`);
+    await this.d.services.updateRiskSettings(serviceId, { shadowStages: [...new Set(stages)] });
+    return this.settings(serviceId);
+  }
+}
+
+function invalid(field: string, why: string): AppError {
+  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}
+
+function e164(raw: string): string {
+  const parsed = parsePhone(raw);
+  if (!parsed.ok) throw invalid("number", parsed.reason);
+  return parsed.phone.e164;
+}
+
+/** An ISO 3166-1 alpha-2 code libphonenumber knows, or "001" (non-geographic). */
+function geoCountry(raw: string): string {
+  const c = raw.trim().toUpperCase();
+  if (c === NON_GEOGRAPHIC_COUNTRY || (/^[A-Z]{2}$/.test(c) && isSupportedCountry(c))) return c;
+  throw invalid("country", `"${raw}" is not an ISO 3166-1 alpha-2 country code with phone numbers (or 001)`);
+}
+
+/** "+" then 1 to 15 digits, the first not 0 (E.164 has no country code 0). */
+function checkPrefix(raw: string): string {
+  const p = raw.trim();
+  if (!/^\+[1-9]\d{0,14}$/.test(p)) throw invalid("prefix", "must be + followed by 1 to 15 digits, e.g. +2217");
+  return p;
+}

@@ -1,0 +1,176 @@
+import type { Logger } from "../log.js";
+import type { BlockedPrefixRow, FraudStore } from "../store/fraud.js";
+import type { ProtectionLevel } from "../store/types.js";
+import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
+import type { WindowCounter } from "./window-counter.js";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * The thresholds of one protection level. A prefix is auto-blocked when either rule holds:
+ *  - burst: at least `minSends` sends in the window, more than `volumeMultiplier` times the
+ *    prefix's baseline for a window of that length, and approvals / sends below `maxConversion`;
+ *  - sustained: at least `sustainedMinSends` sends over the baseline period (24 h) and approvals /
+ *    sends below `sustainedMaxConversion` (a slow drip that never makes a burst).
+ * Real people enter their codes; pumped numbers never do. So volume alone never blocks: a launch
+ * that brings many real users to one prefix converts and passes.
+ */
+export interface DetectorThresholds {
+  minSends: number;
+  volumeMultiplier: number;
+  maxConversion: number;
+  sustainedMinSends: number;
+  sustainedMaxConversion: number;
+}
+
+/**
+ * Protection levels, as Twilio's Fraud Guard names them. STANDARD (the default) stops a pumping
+ * burst after 10 sends to one prefix; BASIC tolerates more before judging (fewer false positives),
+ * MAX judges sooner and at a higher conversion (more protection, more false positives).
+ */
+export const PROTECTION_LEVELS: Readonly<Record<ProtectionLevel, DetectorThresholds>> = {
+  BASIC: { minSends: 25, volumeMultiplier: 10, maxConversion: 0.05, sustainedMinSends: 100, sustainedMaxConversion: 0.05 },
+  STANDARD: { minSends: 10, volumeMultiplier: 5, maxConversion: 0.2, sustainedMinSends: 40, sustainedMaxConversion: 0.1 },
+  MAX: { minSends: 5, volumeMultiplier: 3, maxConversion: 0.35, sustainedMinSends: 20, sustainedMaxConversion: 0.2 },
+};
+
+export const DEFAULT_PROTECTION_LEVEL: ProtectionLevel = "STANDARD";
+
+export interface DetectorOptions {
+  /** The burst window. @default 15 minutes */
+  windowMs?: number;
+  /** The baseline (and sustained-rule) period. @default 24 hours */
+  baselineMs?: number;
+  /** How long an auto-block lasts, and how far a renewal pushes it (Twilio: 12 hours). @default 12 hours */
+  cooldownMs?: number;
+}
+
+/** Why the detector blocked a prefix, with the figures it judged on. */
+export interface Verdict {
+  rule: "burst" | "sustained";
+  sends: number;
+  approvals: number;
+  baselinePerWindow: number;
+  reason: string;
+}
+
+/**
+ * The SMS-pumping detector (Fraud Guard's automatic half). It observes sends and approvals per
+ * (service, prefix) through the pipeline's observer hook, judges the prefix after each send, and
+ * writes an AUTO entry into the blocked-prefix list, which the prefix-guard stage enforces. All
+ * state is in the {@link WindowCounter} and the {@link FraudStore}: instances are stateless, so any
+ * number of them (and any process) can share the work.
+ */
+export class PumpingDetector implements RiskObserver {
+  readonly windowMs: number;
+  readonly baselineMs: number;
+  readonly cooldownMs: number;
+
+  constructor(
+    private readonly counter: WindowCounter,
+    private readonly store: FraudStore,
+    private readonly log?: Logger,
+    opts: DetectorOptions = {},
+  ) {
+    this.windowMs = opts.windowMs ?? 15 * MINUTE;
+    this.baselineMs = opts.baselineMs ?? 24 * HOUR;
+    this.cooldownMs = opts.cooldownMs ?? 12 * HOUR;
+  }
+
+  async observe(outcome: RiskOutcome): Promise<void> {
+    // The send is already committed when this runs: a counter failure must not fail the request (the
+    // caller would see an error for a code that is on its way). Log it; the stages still fail closed.
+    try {
+      await this.record(outcome);
+    } catch (err) {
+      this.log?.error("fraud guard: detector could not record an outcome", { error: String(err) });
+    }
+  }
+
+  private async record(outcome: RiskOutcome): Promise<void> {
+    if (outcome.type === "approved") {
+      if (outcome.prefix) await this.counter.incr(keys.approvals(outcome.serviceId, outcome.prefix), outcome.now);
+      return;
+    }
+    const { ctx } = outcome;
+    // Trusted sends (safe list, riskCheck: DISABLE) are the admin's business, not evidence.
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return;
+    const serviceId = ctx.service.id;
+    const prefix = ctx.phone.prefix;
+    await this.counter.incr(keys.sends(serviceId, prefix), ctx.now);
+    // ALLOW means the admin trusts the destination: watched, never auto-blocked.
+    if (ctx.geoPermission === "ALLOW") return;
+    const verdict = await this.judge(serviceId, prefix, levelOf(ctx), ctx.now);
+    if (verdict) await this.block(serviceId, prefix, verdict.reason, ctx.now);
+  }
+
+  /** Applies the level's rules to the prefix's counters at `now`; null = looks healthy. */
+  async judge(serviceId: string, prefix: string, level: ProtectionLevel, now: number): Promise<Verdict | null> {
+    const t = PROTECTION_LEVELS[level];
+    const W = this.windowMs;
+    const sends = await this.counter.count(keys.sends(serviceId, prefix), now - W, now);
+    if (sends >= t.minSends) {
+      const approvals = await this.counter.count(keys.approvals(serviceId, prefix), now - W, now);
+      const before = await this.counter.count(keys.sends(serviceId, prefix), now - W - this.baselineMs, now - W - 1);
+      const baselinePerWindow = (before * W) / this.baselineMs;
+      if (sends > t.volumeMultiplier * baselinePerWindow && approvals / sends < t.maxConversion) {
+        const reason = `SMS pumping suspected (${level}, burst): ${sends} sends in ${W / MINUTE} min vs baseline ${baselinePerWindow.toFixed(1)}, ${pct(approvals, sends)} approved`;
+        return { rule: "burst", sends, approvals, baselinePerWindow, reason };
+      }
+    }
+    const daySends = await this.counter.count(keys.sends(serviceId, prefix), now - this.baselineMs, now);
+    if (daySends >= t.sustainedMinSends) {
+      const dayApprovals = await this.counter.count(keys.approvals(serviceId, prefix), now - this.baselineMs, now);
+      if (dayApprovals / daySends < t.sustainedMaxConversion) {
+        const reason = `SMS pumping suspected (${level}, sustained): ${daySends} sends in ${this.baselineMs / HOUR} h, ${pct(dayApprovals, daySends)} approved`;
+        return { rule: "sustained", sends: daySends, approvals: dayApprovals, baselinePerWindow: 0, reason };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Called by the prefix guard for each attempt its AUTO block refused: counts it and, while the
+   * refused attempts still look like an attack (the level's `minSends` within the window), pushes the
+   * block's expiry to a full cooldown again (Twilio renews its 12-hour blocks the same way). Renews at
+   * most once a minute, so an attack at full speed does not turn into a write per request.
+   */
+  async noteBlockedAttempt(ctx: RiskContext, entry: BlockedPrefixRow): Promise<void> {
+    if (entry.source !== "AUTO" || !entry.serviceId) return;
+    const key = keys.attempts(entry.serviceId, entry.prefix);
+    await this.counter.incr(key, ctx.now);
+    if (entry.expiresAt !== null && entry.expiresAt - ctx.now > this.cooldownMs - MINUTE) return;
+    const attempts = await this.counter.count(key, ctx.now - this.windowMs, ctx.now);
+    if (attempts < PROTECTION_LEVELS[levelOf(ctx)].minSends) return;
+    await this.block(entry.serviceId, entry.prefix, `${entry.reason.split("; renewed")[0]}; renewed: ${attempts} refused attempts in ${this.windowMs / MINUTE} min`, ctx.now);
+  }
+
+  /** Forgets a prefix's counters (an admin lifted its block: judge it afresh from zero). */
+  async forget(serviceId: string, prefix: string): Promise<void> {
+    await this.counter.reset(keys.sends(serviceId, prefix));
+    await this.counter.reset(keys.approvals(serviceId, prefix));
+    await this.counter.reset(keys.attempts(serviceId, prefix));
+  }
+
+  private async block(serviceId: string, prefix: string, reason: string, now: number): Promise<void> {
+    const row = await this.store.putAutoPrefixBlock({ serviceId, prefix, source: "AUTO", reason, createdAt: now, updatedAt: now, expiresAt: now + this.cooldownMs });
+    if (row) this.log?.warn("fraud guard: prefix blocked", { serviceId, prefix, reason, expiresAt: new Date(row.expiresAt!).toISOString() });
+  }
+}
+
+/** The service's protection level (STANDARD unless an admin chose another). */
+export function levelOf(ctx: Pick<RiskContext, "service">): ProtectionLevel {
+  return ctx.service.riskSettings.protectionLevel ?? DEFAULT_PROTECTION_LEVEL;
+}
+
+/** Counter keys, built visibly in one place (a Redis implementation stores them as they are). */
+const keys = {
+  sends: (serviceId: string, prefix: string) => `pd:send:${serviceId}:${prefix}`,
+  approvals: (serviceId: string, prefix: string) => `pd:ok:${serviceId}:${prefix}`,
+  attempts: (serviceId: string, prefix: string) => `pd:refused:${serviceId}:${prefix}`,
+};
+
+function pct(n: number, d: number): string {
+  return `${Math.round((100 * n) / d)}%`;
+}

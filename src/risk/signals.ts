@@ -1,0 +1,121 @@
+import type { Logger } from "../log.js";
+import type { ParsedPhone } from "../phone.js";
+import { ipGroup } from "./ip-group.js";
+import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
+import type { WindowCounter } from "./window-counter.js";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Behavioural signals beyond the prefix detector, each one row of data: what it watches, over which
+ * window, from which threshold, and what it does when it fires:
+ *  - `block`: the signals stage refuses with 60410 (the same code as the prefix guard, so a caller
+ *    learns nothing about which rule caught it; the decision row names the signal);
+ *  - `record`: the finding goes into the decision row's `shadow` column ("signals:PREFIX_BLOCKED:…
+ *    (record-only)") and the request goes on. Admins read those rows to decide on promoting it.
+ *
+ * Thresholds are conservative on purpose: each blocking signal needs a pattern no single real user
+ * produces. IP-based signals look only at CLIENT-key requests (a device talking to us): behind an
+ * ADMIN key is a backend whose one IP speaks for all of its users.
+ */
+export const SIGNALS = {
+  /** One IP asking for numbers in many countries within an hour (an IRSF "country tour"). */
+  ipCountries: { name: "ip-countries", mode: "block", windowMs: HOUR, clientOnly: true, maxDistinct: 5 },
+  /** One IP asking for numbers under many prefixes within an hour. Record-only: CGNAT and office NAT share IPs. */
+  ipPrefixes: { name: "ip-prefixes", mode: "record", windowMs: HOUR, clientOnly: true, maxDistinct: 10 },
+  /**
+   * Numbers close together (same or adjacent block of `blockSize` numbers, so within 2 blocks of each
+   * other) requested within 15 minutes and not yet approved: pumping rents number ranges and walks
+   * them. The (maxNeighbours + 1)th such number is refused. Approved numbers do not count, so an
+   * office onboarding staff with consecutive numbers is not blocked.
+   */
+  sequentialNumbers: { name: "sequential-numbers", mode: "block", windowMs: 15 * MINUTE, clientOnly: false, blockSize: 100, maxNeighbours: 4 },
+  /** Sends from one IP that are never followed by a check (sends older than `graceMs` are judged). */
+  uncheckedSendsIp: { name: "unchecked-sends-ip", mode: "record", windowMs: HOUR, graceMs: 5 * MINUTE, clientOnly: true, minSends: 10, minCheckedRatio: 0.1 },
+  /** Sends under one prefix that are never followed by a check. Record-only: the pumping detector blocks on approvals. */
+  uncheckedSendsPrefix: { name: "unchecked-sends-prefix", mode: "record", windowMs: HOUR, graceMs: 5 * MINUTE, clientOnly: false, minSends: 10, minCheckedRatio: 0.1 },
+} as const;
+
+export type SignalName = (typeof SIGNALS)[keyof typeof SIGNALS]["name"];
+
+/** Counter keys of the signals, built in one place. `ip` is the /64-grouped IP (see ip-group.ts). */
+export const signalKeys = {
+  ipCountry: (svc: string, ip: string, country: string) => `sig:ipc:${svc}:${ip}:${country}`,
+  ipNewCountry: (svc: string, ip: string) => `sig:ipc-new:${svc}:${ip}`,
+  ipPrefix: (svc: string, ip: string, prefix: string) => `sig:ipp:${svc}:${ip}:${prefix}`,
+  ipNewPrefix: (svc: string, ip: string) => `sig:ipp-new:${svc}:${ip}`,
+  seqNumber: (svc: string, e164: string) => `sig:seq-n:${svc}:${e164}`,
+  seqBlock: (svc: string, block: number) => `sig:seq:${svc}:${block}`,
+  seqBlockApproved: (svc: string, block: number) => `sig:seq-ok:${svc}:${block}`,
+  sendsByIp: (svc: string, ip: string) => `sig:sent-ip:${svc}:${ip}`,
+  checksByIp: (svc: string, ip: string) => `sig:chk-ip:${svc}:${ip}`,
+  sendsByPrefix: (svc: string, prefix: string) => `sig:sent-px:${svc}:${prefix}`,
+  checksByPrefix: (svc: string, prefix: string) => `sig:chk-px:${svc}:${prefix}`,
+};
+
+/** The block of `blockSize` consecutive numbers an E.164 number falls in (its digits, divided). */
+export function numberBlock(e164: string): number {
+  return Math.floor(Number(e164.replace(/\D/g, "")) / SIGNALS.sequentialNumbers.blockSize);
+}
+
+/** The IP the IP signals key on: a CLIENT request's /64-grouped IP, or null (not looked at). */
+export function signalIp(ctx: Pick<RiskContext, "role" | "ip">): string | null {
+  return ctx.role === "CLIENT" && ctx.ip ? ipGroup(ctx.ip) : null;
+}
+
+/**
+ * Feeds the signals' counters from the pipeline's outcomes: every allowed send, and approvals (for
+ * the sequential signal). Checks are counted by the signals stage itself when a CHECK passes it.
+ * "Distinct" counts are kept as first-seen events: a country counts for an IP when the IP had not
+ * asked for it within the window. That undercounts slightly at window edges, never overcounts.
+ */
+export class SignalRecorder implements RiskObserver {
+  constructor(
+    private readonly counter: WindowCounter,
+    private readonly log?: Logger,
+  ) {}
+
+  async observe(outcome: RiskOutcome): Promise<void> {
+    // After the send is committed: a counter failure is logged, never turned into a failed request.
+    try {
+      await this.record(outcome);
+    } catch (err) {
+      this.log?.error("signals: could not record an outcome", { error: String(err) });
+    }
+  }
+
+  private async record(outcome: RiskOutcome): Promise<void> {
+    if (outcome.type === "approved") {
+      if (outcome.to) await this.counter.incr(signalKeys.seqBlockApproved(outcome.serviceId, numberBlock(outcome.to)), outcome.now);
+      return;
+    }
+    const { ctx } = outcome;
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return;
+    const svc = ctx.service.id;
+    const { now, phone } = ctx;
+    const ip = signalIp(ctx);
+    if (ip) {
+      const { windowMs } = SIGNALS.ipCountries;
+      if (phone.country) await this.firstSeen(signalKeys.ipCountry(svc, ip, phone.country), signalKeys.ipNewCountry(svc, ip), now, windowMs);
+      await this.firstSeen(signalKeys.ipPrefix(svc, ip, phone.prefix), signalKeys.ipNewPrefix(svc, ip), now, SIGNALS.ipPrefixes.windowMs);
+      await this.counter.incr(signalKeys.sendsByIp(svc, ip), now);
+    }
+    await this.recordSequence(svc, phone, now);
+    await this.counter.incr(signalKeys.sendsByPrefix(svc, phone.prefix), now);
+  }
+
+  private async recordSequence(svc: string, phone: ParsedPhone, now: number): Promise<void> {
+    const seen = signalKeys.seqNumber(svc, phone.e164);
+    // A resend of the same number is one number, not a sequence.
+    if ((await this.counter.count(seen, now - SIGNALS.sequentialNumbers.windowMs, now)) === 0) {
+      await this.counter.incr(signalKeys.seqBlock(svc, numberBlock(phone.e164)), now);
+    }
+    await this.counter.incr(seen, now);
+  }
+
+  private async firstSeen(itemKey: string, newKey: string, now: number, windowMs: number): Promise<void> {
+    if ((await this.counter.count(itemKey, now - windowMs, now)) === 0) await this.counter.incr(newKey, now);
+    await this.counter.incr(itemKey, now);
+  }
+}

@@ -1,0 +1,124 @@
+import type { Logger } from "../../log.js";
+import { ipGroup } from "../ip-group.js";
+import { consumeAll, LimiterUnavailableError, type Limiter, type LimitSpec } from "../limiter.js";
+import { allow, block, type RiskContext, type RiskStage } from "../types.js";
+
+/** The limits the stage enforces besides a service's own buckets; null turns one off. */
+export interface LimitsOptions {
+  /** Starts per client IP, CLIENT keys only. @default 20 per hour */
+  startsPerIp: LimitSpec | null;
+  /** Checks per client IP, CLIENT keys only. @default 10 per minute */
+  checksPerIp: LimitSpec | null;
+  /** Sends per number per service. @default 5 per 10 minutes (Twilio's) */
+  startsPerNumber: LimitSpec | null;
+  /** Checks per number per service, across verifications. @default 10 per hour */
+  checksPerNumber: LimitSpec | null;
+  /**
+   * The limiter store failed: `closed` refuses with 20503 (an unguarded SMS endpoint is the thing this
+   * product exists to prevent), `open` lets the request through and logs a warning (the spend guard,
+   * which lives in the main database, still caps the damage). @default "closed"
+   */
+  failureMode: "closed" | "open";
+}
+
+export const DEFAULT_LIMITS: LimitsOptions = {
+  startsPerIp: { max: 20, windowMs: 3_600_000 },
+  checksPerIp: { max: 10, windowMs: 60_000 },
+  startsPerNumber: { max: 5, windowMs: 600_000 },
+  checksPerNumber: { max: 10, windowMs: 3_600_000 },
+  failureMode: "closed",
+};
+
+/**
+ * Every limiter key is built here, in the open: namespace, what is counted, who, and the limit itself
+ * (so changing a limit starts a fresh count instead of misreading the old one). Values a caller chooses
+ * are URI-encoded, so they cannot contain the `::` separator and forge another key.
+ */
+export const limitKeys = {
+  ip: (kind: "start" | "check", group: string, spec: LimitSpec) => ["ip", kind, group, spec.max, spec.windowMs].join("::"),
+  number: (kind: "start" | "check", serviceId: string, e164: string, spec: LimitSpec) =>
+    ["number", kind, serviceId, e164, spec.max, spec.windowMs].join("::"),
+  bucket: (serviceId: string, uniqueName: string, value: string, spec: LimitSpec) =>
+    ["bucket", serviceId, encodeURIComponent(uniqueName), encodeURIComponent(value), spec.max, spec.windowMs].join("::"),
+};
+
+/** Longest value accepted for a service rate-limit bucket (Twilio's limit for these values). */
+export const MAX_RATE_LIMIT_VALUE_LENGTH = 256;
+
+/** Seconds a refused caller is told to wait when the limiter store is down (fail closed). */
+const UNAVAILABLE_RETRY_SECONDS = 5;
+
+interface Item {
+  key: string;
+  spec: LimitSpec;
+  /** For the decision row (never shown to the caller). */
+  label: string;
+}
+
+/**
+ * Stage 6: rate limits with rate-limiter-flexible counters behind {@link Limiter}. It runs after every
+ * stage that can refuse for free, so only requests the pipeline would let through consume points, and
+ * it is never skipped (safe-listed numbers and `riskCheck: DISABLE` still count).
+ *   START: per client IP, per number per service, and the service's own named buckets
+ *          (Twilio's Service Rate Limits) for the values passed at start.
+ *   CHECK: per client IP, and per number per service across verifications, so asking for a new code
+ *          never resets the budget of wrong guesses.
+ * Per-IP limits apply to CLIENT (publishable) keys: an ADMIN key is a trusted backend whose address is
+ * its own server's; such a backend passes the end user's IP as a service bucket value instead.
+ */
+export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
+  const o: LimitsOptions = { ...DEFAULT_LIMITS, ...deps.options };
+  return {
+    name: "limits",
+    appliesTo: ["START", "CHECK"],
+    fraud: false,
+    async evaluate(ctx: RiskContext) {
+      const planned = plan(ctx, o);
+      if ("invalid" in planned) return block("INVALID_PARAMETER", planned.invalid);
+      if (planned.items.length === 0) return allow;
+      try {
+        const r = await consumeAll(deps.limiter, planned.items);
+        if (r.allowed) return allow;
+        const hit = planned.items[r.index]!;
+        return block("RATE_LIMITED", `${hit.label}: ${hit.spec.max} per ${hit.spec.windowMs / 1000}s`, Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+      } catch (err) {
+        if (!(err instanceof LimiterUnavailableError)) throw err;
+        const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
+        if (o.failureMode === "open") {
+          deps.log?.warn("limiter store failed; letting the request through (LIMITER_FAILURE_MODE=open)", { error: cause });
+          return allow;
+        }
+        deps.log?.error("limiter store failed; refusing the request (LIMITER_FAILURE_MODE=closed)", { error: cause });
+        return block("SERVICE_UNAVAILABLE", "limiter store unavailable", UNAVAILABLE_RETRY_SECONDS);
+      }
+    },
+  };
+}
+
+/** Which limits this request counts against, in the order they are consumed. */
+function plan(ctx: RiskContext, o: LimitsOptions): { items: Item[] } | { invalid: string } {
+  const items: Item[] = [];
+  const kind = ctx.kind === "START" ? "start" : "check";
+  const group = ctx.role === "CLIENT" && ctx.ip ? ipGroup(ctx.ip) : null;
+  const perIp = kind === "start" ? o.startsPerIp : o.checksPerIp;
+  if (group && perIp) items.push({ key: limitKeys.ip(kind, group, perIp), spec: perIp, label: `${kind}s per IP` });
+  const perNumber = kind === "start" ? o.startsPerNumber : o.checksPerNumber;
+  if (ctx.phone && perNumber) {
+    items.push({ key: limitKeys.number(kind, ctx.service.id, ctx.phone.e164, perNumber), spec: perNumber, label: `${kind}s per number` });
+  }
+  if (kind === "start") {
+    const named = new Map((ctx.service.riskSettings.rateLimits ?? []).map((r) => [r.uniqueName, r]));
+    for (const [name, value] of Object.entries(ctx.rateLimitValues)) {
+      const limit = named.get(name);
+      if (!limit) return { invalid: `rateLimits: the service has no rate limit named ${JSON.stringify(name.slice(0, 64))}` };
+      if (value.length === 0 || value.length > MAX_RATE_LIMIT_VALUE_LENGTH) {
+        return { invalid: `rateLimits: the value for ${name} must be 1 to ${MAX_RATE_LIMIT_VALUE_LENGTH} characters` };
+      }
+      for (const b of limit.buckets) {
+        const spec = { max: b.max, windowMs: b.intervalSeconds * 1000 };
+        items.push({ key: limitKeys.bucket(ctx.service.id, name, value, spec), spec, label: `rate limit ${name}` });
+      }
+    }
+  }
+  return { items };
+}

@@ -1,0 +1,231 @@
+import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import { toMicros, type PriceLookup } from "../risk/prices.js";
+import type { AggregateRow, DecisionCounters, StatsDimension, StatsStore } from "../store/stats.js";
+import { DAY_MS } from "../store/stats.js";
+import type { Store } from "../store/types.js";
+
+/** The longest range one report covers; with HOUR grouping, the longest range of hourly rows. */
+export const MAX_RANGE_DAYS = 400;
+export const MAX_HOURLY_RANGE_DAYS = 31;
+/** Dimensions one report may combine (the product of their cardinalities is what the server builds). */
+export const MAX_GROUP_BY = 3;
+
+/** One group of a report: its dimensions (null when not grouped by), counters, rate and money saved. */
+export interface FraudStatsRow extends DecisionCounters {
+  country: string | null;
+  prefix: string | null;
+  stage: string | null;
+  errorCode: number | null;
+  channel: string | null;
+  hour: number | null;
+  day: number | null;
+  /** converted / sends × 100, rounded to 2 decimals; null when nothing was sent. */
+  conversionRatePercentage: number | null;
+  /** Prevented sends priced by destination country and channel (the admin's price table), in USD. */
+  savedUsd: number;
+}
+
+export interface FraudStatsInput {
+  serviceId: string | null;
+  from: number;
+  until: number;
+  groupBy: StatsDimension[];
+}
+
+export interface SummaryInput {
+  serviceId: string | null;
+  from: number | null;
+  until: number | null;
+  country: string | null;
+}
+
+/** Twilio's Verification Attempts Summary: sends, and how many of them were converted (approved). */
+export interface AttemptsSummary {
+  totalAttempts: number;
+  totalConverted: number;
+  totalUnconverted: number;
+  conversionRatePercentage: number | null;
+}
+
+export interface FraudStatsDeps {
+  stats: StatsStore;
+  store: Pick<Store, "getService">;
+  prices: { snapshot(): Promise<PriceLookup> };
+  clock: Clock;
+}
+
+/**
+ * The admin's fraud view over the decision log: grouped counters, the top blocked prefixes and
+ * countries, the sends the guard prevented and the money that saved, and Twilio's conversion summary.
+ * Every number comes from the store's roll-ups (store/stats.ts); this class validates the question,
+ * prices prevented sends and folds groups.
+ */
+export class FraudStats {
+  constructor(private readonly d: FraudStatsDeps) {}
+
+  /** Validates a report's parameters; its parts are computed when read (only what the caller asks for). */
+  async report(input: FraudStatsInput): Promise<FraudReport> {
+    const groupBy = [...new Set(input.groupBy)];
+    if (groupBy.length > MAX_GROUP_BY) throw invalid("groupBy", `at most ${MAX_GROUP_BY} dimensions`);
+    if (groupBy.includes("PREFIX") && groupBy.includes("HOUR")) throw invalid("groupBy", "PREFIX is rolled up per day: combine it with DAY, not HOUR");
+    checkRange(input.from, input.until, groupBy.includes("HOUR") ? MAX_HOURLY_RANGE_DAYS : MAX_RANGE_DAYS);
+    if (input.serviceId) await this.requireService(input.serviceId);
+    return new FraudReport(this.d, { ...input, groupBy });
+  }
+
+  /** Twilio-style summary: attempts are sends (allowed starts); converted ones were approved later. */
+  async summary(input: SummaryInput): Promise<AttemptsSummary> {
+    const from = input.from ?? 0;
+    const until = input.until ?? Number.MAX_SAFE_INTEGER;
+    if (from >= until) throw invalid("from", "must be before until");
+    if (input.serviceId) await this.requireService(input.serviceId);
+    const [row] = await this.d.stats.aggregate({ serviceId: input.serviceId, from, until, country: normalizeCountry(input.country), groupBy: [] });
+    const sends = row?.sends ?? 0;
+    const converted = row?.converted ?? 0;
+    return { totalAttempts: sends, totalConverted: converted, totalUnconverted: sends - converted, conversionRatePercentage: rate(converted, sends) };
+  }
+
+  private async requireService(id: string): Promise<void> {
+    if (!(await this.d.store.getService(id))) throw new AppError("NOT_FOUND", "Service not found");
+  }
+}
+
+/** One validated report. Each query runs once, on first use, and only if a part needs it. */
+export class FraudReport {
+  private raw?: Promise<AggregateRow[]>;
+  private grouped?: Promise<FraudStatsRow[]>;
+  private prices?: Promise<PriceLookup>;
+
+  constructor(
+    private readonly d: FraudStatsDeps,
+    readonly input: FraudStatsInput,
+  ) {}
+
+  /** Groups sorted by time (when grouped by HOUR or DAY), then by decisions, largest first. */
+  async rows(limit: number): Promise<FraudStatsRow[]> {
+    return (await this.groups()).slice(0, checkLimit("limit", limit, 1000));
+  }
+
+  /** How many groups there are in all (rows returns at most `limit` of them). */
+  async groupCount(): Promise<number> {
+    return (await this.groups()).length;
+  }
+
+  /** Every decision in the range as one row. */
+  async totals(): Promise<FraudStatsRow> {
+    return fold(await this.rawRows(), [], await this.priceLookup())[0] ?? emptyRow();
+  }
+
+  /** Prefixes with the most blocked decisions (counters of blocked decisions only). */
+  async topBlockedPrefixes(limit: number): Promise<FraudStatsRow[]> {
+    return this.topBlocked(["PREFIX", "COUNTRY"], limit);
+  }
+
+  /** Countries with the most blocked decisions (counters of blocked decisions only). */
+  async topBlockedCountries(limit: number): Promise<FraudStatsRow[]> {
+    return this.topBlocked(["COUNTRY"], limit);
+  }
+
+  private async topBlocked(dims: StatsDimension[], limit: number): Promise<FraudStatsRow[]> {
+    const n = checkLimit("limit", limit, 100);
+    const rows = await this.d.stats.aggregate({ ...this.input, groupBy: withPricing(dims), blockedOnly: true });
+    return fold(rows, dims, await this.priceLookup())
+      .filter((r) => r.blocked > 0)
+      .sort((a, b) => b.blocked - a.blocked || b.savedUsd - a.savedUsd || keyOf(a, dims).localeCompare(keyOf(b, dims)))
+      .slice(0, n);
+  }
+
+  /** The store's rows, grouped by the report's dimensions plus country and channel (to price sends). */
+  private rawRows(): Promise<AggregateRow[]> {
+    this.raw ??= this.d.stats.aggregate({ ...this.input, groupBy: withPricing(this.input.groupBy) });
+    return this.raw;
+  }
+
+  private groups(): Promise<FraudStatsRow[]> {
+    this.grouped ??= (async () => {
+      const dims = this.input.groupBy;
+      const time = dims.includes("HOUR") ? "hour" : dims.includes("DAY") ? "day" : null;
+      return fold(await this.rawRows(), dims, await this.priceLookup()).sort(
+        (a, b) => (time ? (a[time] ?? 0) - (b[time] ?? 0) : 0) || b.decisions - a.decisions || keyOf(a, dims).localeCompare(keyOf(b, dims)),
+      );
+    })();
+    return this.grouped;
+  }
+
+  private priceLookup(): Promise<PriceLookup> {
+    this.prices ??= this.d.prices.snapshot();
+    return this.prices;
+  }
+}
+
+const DIM_FIELD: Record<StatsDimension, keyof FraudStatsRow> = {
+  COUNTRY: "country",
+  PREFIX: "prefix",
+  STAGE: "stage",
+  ERROR_CODE: "errorCode",
+  CHANNEL: "channel",
+  HOUR: "hour",
+  DAY: "day",
+};
+
+function withPricing(dims: StatsDimension[]): StatsDimension[] {
+  return [...new Set<StatsDimension>([...dims, "COUNTRY", "CHANNEL"])];
+}
+
+/** Adds up store rows into groups of `dims`, pricing each row's prevented sends on the way. */
+function fold(rows: AggregateRow[], dims: StatsDimension[], prices: PriceLookup): FraudStatsRow[] {
+  const groups = new Map<string, FraudStatsRow & { savedMicros: number }>();
+  for (const r of rows) {
+    const key = dims.map((d) => String(r[DIM_FIELD[d] as keyof AggregateRow])).join("\u0000");
+    let g = groups.get(key);
+    if (!g) {
+      g = { ...emptyRow(), savedMicros: 0 };
+      for (const d of dims) (g as unknown as Record<string, unknown>)[DIM_FIELD[d]] = r[DIM_FIELD[d] as keyof AggregateRow];
+      groups.set(key, g);
+    }
+    for (const c of COUNTERS) g[c] += r[c];
+    if (r.prevented && (r.channel === "SMS" || r.channel === "CALL")) g.savedMicros += r.prevented * toMicros(prices.price(r.country, r.channel));
+  }
+  return [...groups.values()].map(({ savedMicros, ...g }) => ({ ...g, savedUsd: savedMicros / 1_000_000, conversionRatePercentage: rate(g.converted, g.sends) }));
+}
+
+const COUNTERS = ["decisions", "allowed", "blocked", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
+
+function emptyRow(): FraudStatsRow {
+  return {
+    country: null, prefix: null, stage: null, errorCode: null, channel: null, hour: null, day: null,
+    decisions: 0, allowed: 0, blocked: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0,
+    conversionRatePercentage: null, savedUsd: 0,
+  };
+}
+
+function keyOf(r: FraudStatsRow, dims: StatsDimension[]): string {
+  return dims.map((d) => String(r[DIM_FIELD[d]] ?? "")).join(" ");
+}
+
+function rate(part: number, whole: number): number | null {
+  return whole ? Math.round((part / whole) * 10_000) / 100 : null;
+}
+
+function checkRange(from: number, until: number, maxDays: number): void {
+  if (!(from < until)) throw invalid("from", "must be before until");
+  if (until - from > maxDays * DAY_MS) throw invalid("until", `the range may span at most ${maxDays} days for this grouping`);
+}
+
+function checkLimit(field: string, n: number, max: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > max) throw invalid(field, `must be from 1 to ${max}`);
+  return n;
+}
+
+/** ISO alpha-2, upper case; anything else is a caller's mistake. */
+export function normalizeCountry(country: string | null | undefined): string | null {
+  if (country == null) return null;
+  const c = country.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(c)) throw invalid("country", "must be an ISO 3166-1 alpha-2 code such as US");
+  return c;
+}
+
+function invalid(field: string, why: string): AppError {
+  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}

@@ -1,0 +1,98 @@
+import type { Channel, SendAttemptRow, VerificationRow } from "./types.js";
+
+/**
+ * Durable delivery jobs: the transactional outbox behind every send. A job row is written in the same
+ * transaction as the verification and its send attempt (see `Store.createOrResend`), so a committed
+ * start is always sent, and a crashed instance's jobs are picked up by another one.
+ *
+ * Life of a job: `pending` -> (claimed) `sending` -> `sent` | `failed` | `canceled`, or back to
+ * `pending` with a later `runAt` after a transient error. A claim is a lease: a `sending` job whose
+ * `leaseUntil` passed belongs to whoever claims it next (its first owner died mid-send).
+ */
+export type DeliveryJobStatus = "pending" | "sending" | "sent" | "failed" | "canceled";
+
+export interface DeliveryJobRow {
+  /** DJ + 32 hex; also the idempotency token sent to the provider on every try of this job. */
+  id: string;
+  verificationId: string;
+  sendAttemptId: string;
+  channel: Channel;
+  status: DeliveryJobStatus;
+  /** Locale asked for at this start (a resend may ask for another language than the first send). */
+  locale: string | null;
+  /**
+   * The code, sealed with AES-256-GCM under a key derived from CODE_SECRET (delivery/seal.ts); wiped
+   * when the job reaches a final state. Never the code in clear.
+   */
+  sealedCode: string | null;
+  /** Tries started so far (a claim counts one, so a job that crashes its worker also runs out). */
+  attempts: number;
+  /** Not before this time (ms). */
+  runAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  providerSid: string | null;
+  /** The provider's error number of the last failure (Twilio's 21211, 20429, …). */
+  errorCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Makes the job row for a send attempt of a verification (see `Store.createOrResend`). Synchronous. */
+export type DeliveryJobBuilder = (verification: VerificationRow, attempt: SendAttemptRow) => DeliveryJobRow;
+
+/** How a finished send is recorded on the job. */
+export type JobOutcome =
+  | { status: "sent"; providerSid: string | null }
+  | { status: "failed"; errorCode: number | null; error: string }
+  | { status: "canceled"; error: string };
+
+/** A delivery status to record on a send attempt (from the channel's receipt or a status callback). */
+export interface AttemptStatusUpdate {
+  status: string;
+  providerSid?: string | null;
+  price?: string | null;
+  priceUnit?: string | null;
+  errorCode?: number | null;
+}
+
+/**
+ * Progress order of delivery statuses. A send attempt's status only moves forward, because Twilio's
+ * callbacks may arrive out of order (a `sent` after `delivered`) and the worker's own receipt may
+ * land after the first callback. Final statuses share the top rank: the first one recorded stays.
+ */
+export const DELIVERY_STATUS_RANK: Record<string, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 1,
+  delivered: 2,
+  undelivered: 2,
+  failed: 2,
+  canceled: 2,
+};
+
+/** Every method is one conditional statement; none holds a lock across a provider round trip. */
+export interface DeliveryJobStore {
+  /**
+   * Claims up to `limit` due jobs for `owner` until `now + leaseMs`: `pending` ones whose `runAt` came,
+   * and `sending` ones whose lease expired. The UPDATE that claims re-tests "due" on every row it
+   * takes, so two workers never claim the same job (PostgreSQL: candidates FOR UPDATE SKIP LOCKED).
+   */
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJobRow[]>;
+  /** Final state; guarded by `status = 'sending' AND lease_owner = owner`. False when the lease was lost. */
+  finish(id: string, owner: string, outcome: JobOutcome, now: number): Promise<boolean>;
+  /** Back to `pending` at `runAt` after a transient error; guarded like {@link finish}. */
+  reschedule(id: string, owner: string, runAt: number, errorCode: number | null, error: string, now: number): Promise<boolean>;
+  /** When the next job becomes claimable (a pending job's runAt or a lease's end), or null when none is open. */
+  nextDueAt(): Promise<number | null>;
+  getJob(id: string): Promise<DeliveryJobRow | null>;
+  listForVerification(verificationId: string): Promise<DeliveryJobRow[]>;
+  /**
+   * Records a delivery status on a send attempt, moving `delivery_status` forward only
+   * ({@link DELIVERY_STATUS_RANK}); provider sid, price and error code fill in when given.
+   * Returns the attempt after the write, or null when there is no such attempt (or it already
+   * belongs to another provider sid than `update.providerSid`).
+   */
+  recordAttemptStatus(sendAttemptId: string, update: AttemptStatusUpdate): Promise<SendAttemptRow | null>;
+}

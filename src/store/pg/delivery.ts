@@ -1,0 +1,110 @@
+import { and, asc, eq, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import { DELIVERY_STATUS_RANK, type AttemptStatusUpdate, type DeliveryJobRow, type DeliveryJobStore, type JobOutcome } from "../delivery.js";
+import type { SendAttemptRow } from "../types.js";
+import type { PgDb } from "./connect.js";
+import { withCleanErrors } from "./errors.js";
+import { deliveryJobs, sendAttempts } from "./schema.js";
+
+/**
+ * Delivery jobs on PostgreSQL, where workers of N instances claim from one table. Each method is one
+ * statement, as in the SQLite store; the claim adds FOR UPDATE SKIP LOCKED so concurrent workers take
+ * disjoint jobs instead of queueing on each other's rows.
+ */
+export class PgDeliveryJobs implements DeliveryJobStore {
+  constructor(private readonly db: PgDb) {}
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJobRow[]> {
+    const due = claimable(now);
+    // The claim gate: the subquery locks up to `limit` due rows no other worker holds (SKIP LOCKED),
+    // and `due` is tested again on each locked row, so a job is claimed by exactly one worker.
+    const candidates = sql`select ${deliveryJobs.id} from ${deliveryJobs} where ${due} order by ${deliveryJobs.runAt} limit ${limit} for update skip locked`;
+    return this.db
+      .update(deliveryJobs)
+      .set({ status: "sending", leaseOwner: owner, leaseUntil: now + leaseMs, attempts: sql`${deliveryJobs.attempts} + 1`, updatedAt: now })
+      .where(and(sql`${deliveryJobs.id} in (${candidates})`, due))
+      .returning();
+  }
+
+  async finish(id: string, owner: string, outcome: JobOutcome, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(deliveryJobs)
+      .set({
+        status: outcome.status,
+        sealedCode: null,
+        leaseOwner: null,
+        leaseUntil: null,
+        providerSid: outcome.status === "sent" ? outcome.providerSid : undefined,
+        errorCode: outcome.status === "failed" ? outcome.errorCode : undefined,
+        lastError: outcome.status === "sent" ? undefined : outcome.error,
+        updatedAt: now,
+      })
+      .where(this.ownedBy(id, owner))
+      .returning({ id: deliveryJobs.id });
+    return rows.length > 0;
+  }
+
+  async reschedule(id: string, owner: string, runAt: number, errorCode: number | null, error: string, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(deliveryJobs)
+      .set({ status: "pending", runAt, leaseOwner: null, leaseUntil: null, errorCode, lastError: error, updatedAt: now })
+      .where(this.ownedBy(id, owner))
+      .returning({ id: deliveryJobs.id });
+    return rows.length > 0;
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const [r] = await this.db
+      .select({
+        at: sql<string | null>`min(case when ${deliveryJobs.status} = 'pending' then ${deliveryJobs.runAt} else ${deliveryJobs.leaseUntil} end)`,
+      })
+      .from(deliveryJobs)
+      .where(or(eq(deliveryJobs.status, "pending"), and(eq(deliveryJobs.status, "sending"), isNotNull(deliveryJobs.leaseUntil))));
+    // min() over bigint comes back as a string from node-postgres.
+    return r?.at == null ? null : Number(r.at);
+  }
+
+  async getJob(id: string): Promise<DeliveryJobRow | null> {
+    const [row] = await this.db.select().from(deliveryJobs).where(eq(deliveryJobs.id, id));
+    return row ?? null;
+  }
+
+  async listForVerification(verificationId: string): Promise<DeliveryJobRow[]> {
+    return this.db.select().from(deliveryJobs).where(eq(deliveryJobs.verificationId, verificationId)).orderBy(asc(deliveryJobs.createdAt), asc(deliveryJobs.id));
+  }
+
+  async recordAttemptStatus(sendAttemptId: string, u: AttemptStatusUpdate): Promise<SendAttemptRow | null> {
+    const rank = DELIVERY_STATUS_RANK[u.status] ?? 0;
+    // Forward only, in one statement (the row lock orders concurrent callbacks from any instance).
+    const currentRank = sql`case ${sendAttempts.deliveryStatus} ${sql.join(
+      Object.entries(DELIVERY_STATUS_RANK).map(([s, r]) => sql`when ${s} then ${r}::int`),
+      sql` `,
+    )} else 0 end`;
+    const [row] = await this.db
+      .update(sendAttempts)
+      .set({
+        deliveryStatus: sql`case when ${rank}::int > ${currentRank} then ${u.status} else ${sendAttempts.deliveryStatus} end`,
+        providerSid: u.providerSid ? sql`coalesce(${sendAttempts.providerSid}, ${u.providerSid})` : undefined,
+        price: u.price ?? undefined,
+        priceUnit: u.priceUnit ?? undefined,
+        errorCode: u.errorCode ?? undefined,
+      })
+      // An attempt belongs to one provider message: a status for another sid is not recorded on it.
+      .where(and(eq(sendAttempts.id, sendAttemptId), u.providerSid ? or(isNull(sendAttempts.providerSid), eq(sendAttempts.providerSid, u.providerSid)) : undefined))
+      .returning();
+    return row ?? null;
+  }
+
+  private ownedBy(id: string, owner: string) {
+    return and(eq(deliveryJobs.id, id), eq(deliveryJobs.status, "sending"), eq(deliveryJobs.leaseOwner, owner));
+  }
+}
+
+withCleanErrors(PgDeliveryJobs);
+
+/** Due: pending and its time came, or sending under a lease that expired (its worker died). */
+function claimable(now: number) {
+  return or(
+    and(eq(deliveryJobs.status, "pending"), lte(deliveryJobs.runAt, now)),
+    and(eq(deliveryJobs.status, "sending"), lte(deliveryJobs.leaseUntil, now)),
+  );
+}

@@ -1,0 +1,65 @@
+import { and, eq, gte, lt, lte, sql } from "drizzle-orm";
+import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import type { WindowCounter } from "../../risk/window-counter.js";
+import type * as schema from "./schema.js";
+import { riskCounters } from "./schema.js";
+
+export interface SqliteWindowCounterOptions {
+  /** Bucket width in milliseconds. @default 10_000 */
+  bucketMs?: number;
+  /** Buckets older than this are swept. Must exceed the longest detector window. @default 48 hours */
+  retentionMs?: number;
+  /** At most one sweep per this many milliseconds (of event time). @default 60_000 */
+  sweepEveryMs?: number;
+}
+
+/**
+ * The embedded {@link WindowCounter}: one row per (key, bucket) in the store's SQLite file, so the
+ * detectors remember an attack across a restart. An increment is one upsert; old buckets are swept
+ * lazily on increments (by event time, so tests with a manual clock see the same behaviour).
+ */
+export class SqliteWindowCounter implements WindowCounter {
+  private readonly bucketMs: number;
+  private readonly retentionMs: number;
+  private readonly sweepEveryMs: number;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly db: BetterSQLite3Database<typeof schema>,
+    opts: SqliteWindowCounterOptions = {},
+  ) {
+    this.bucketMs = opts.bucketMs ?? 10_000;
+    this.retentionMs = opts.retentionMs ?? 48 * 3_600_000;
+    this.sweepEveryMs = opts.sweepEveryMs ?? 60_000;
+  }
+
+  async incr(key: string, now: number): Promise<void> {
+    this.db
+      .insert(riskCounters)
+      .values({ key, bucket: this.bucketOf(now), n: 1 })
+      .onConflictDoUpdate({ target: [riskCounters.key, riskCounters.bucket], set: { n: sql`${riskCounters.n} + 1` } })
+      .run();
+    if (now - this.lastSweep >= this.sweepEveryMs) {
+      this.lastSweep = now;
+      this.db.delete(riskCounters).where(lt(riskCounters.bucket, now - this.retentionMs)).run();
+    }
+  }
+
+  async count(key: string, from: number, to: number): Promise<number> {
+    if (to < from) return 0;
+    const row = this.db
+      .select({ n: sql<number>`coalesce(sum(${riskCounters.n}), 0)` })
+      .from(riskCounters)
+      .where(and(eq(riskCounters.key, key), gte(riskCounters.bucket, this.bucketOf(from)), lte(riskCounters.bucket, to)))
+      .get();
+    return Number(row?.n ?? 0);
+  }
+
+  async reset(key: string): Promise<void> {
+    this.db.delete(riskCounters).where(eq(riskCounters.key, key)).run();
+  }
+
+  private bucketOf(t: number): number {
+    return t - (((t % this.bucketMs) + this.bucketMs) % this.bucketMs);
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ManualClock } from "../../src/clock.js";
+import { PumpingDetector } from "../../src/risk/pumping-detector.js";
+import { RiskPipeline } from "../../src/risk/pipeline.js";
+import { phoneStage } from "../../src/risk/stages/phone.js";
+import type { RiskObserver, RiskRequest, RiskStage } from "../../src/risk/types.js";
+import { SqliteFraudStore } from "../../src/store/sqlite/fraud.js";
+import { SqliteStore } from "../../src/store/sqlite/store.js";
+import { SqliteWindowCounter } from "../../src/store/sqlite/window-counter.js";
+import type { RiskSettings, ServiceRow } from "../../src/store/types.js";
+import { SERVICE_DEFAULTS, Services } from "../../src/verification/services.js";
+
+/**
+ * The real fraud stores on a fresh SQLite file, a manual clock and one service: what the fraud
+ * stages' unit tests run against (no stand-ins for the stores).
+ */
+export interface FraudFixture {
+  clock: ManualClock;
+  store: SqliteStore;
+  fraud: SqliteFraudStore;
+  counter: SqliteWindowCounter;
+  detector: PumpingDetector;
+  services: Services;
+  service: ServiceRow;
+  dbFile: string;
+  /** Another service on the same database. */
+  addService(riskSettings?: RiskSettings): Promise<ServiceRow>;
+  /** A pipeline of the phone stage followed by `stages`, with `observers`. */
+  pipeline(stages: RiskStage[], observers?: RiskObserver[]): RiskPipeline;
+  close(): Promise<void>;
+}
+
+export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<FraudFixture> {
+  const dir = mkdtempSync(join(tmpdir(), "vg-fraud-"));
+  const dbFile = join(dir, "verify.db");
+  const clock = new ManualClock();
+  const store = new SqliteStore(dbFile);
+  const fraud = new SqliteFraudStore(store.db);
+  const counter = new SqliteWindowCounter(store.db);
+  const detector = new PumpingDetector(counter, fraud);
+  const services = new Services(store, clock);
+  const addService = async (rs: RiskSettings = {}) => {
+    const row: ServiceRow = {
+      id: `VA${Math.random().toString(16).slice(2).padEnd(32, "0").slice(0, 32)}`,
+      friendlyName: "Acme",
+      ...SERVICE_DEFAULTS,
+      smsTemplate: null,
+      riskSettings: rs,
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+    };
+    await store.insertService(row);
+    return row;
+  };
+  const service = await addService(riskSettings);
+  return {
+    clock,
+    store,
+    fraud,
+    counter,
+    detector,
+    services,
+    service,
+    dbFile,
+    addService,
+    pipeline: (stages, observers = []) => new RiskPipeline([phoneStage, ...stages], clock, observers),
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A START request as the lifecycle builds it (admin caller, SMS, risk checks on). */
+export function startRequest(service: ServiceRow, to: string, over: Partial<RiskRequest> = {}): RiskRequest {
+  return { kind: "START", service, rawTo: to, channel: "SMS", ip: "203.0.113.7", role: "ADMIN", riskCheck: true, tags: {}, rateLimitValues: {}, ...over };
+}
+
+/** A CHECK request for `to`. */
+export function checkRequest(service: ServiceRow, to: string, over: Partial<RiskRequest> = {}): RiskRequest {
+  return { ...startRequest(service, to, over), kind: "CHECK", channel: "SMS", ...over };
+}
+
+/**
+ * `count` valid, distinct numbers under one prefix, spread out (not sequential) so only the prefix
+ * detector, not the sequential-number signal, sees them as related. `base` is a valid number whose
+ * last `free` digits are varied.
+ */
+export function numbersUnder(base: string, count: number, free = 4): string[] {
+  const head = base.slice(0, base.length - free);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(head + String((i * 7919 + 1234) % 10 ** free).padStart(free, "0"));
+  return out;
+}

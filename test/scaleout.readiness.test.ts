@@ -1,0 +1,63 @@
+import "reflect-metadata";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { backendStatus, createFreshPgDatabase, randomRedisPrefix, type FreshPgDatabase } from "./helpers/backends.js";
+import { startServer, type TestServer } from "./helpers/harness.js";
+
+const { pg, redis } = backendStatus();
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function probe(s: TestServer, path: "/healthz" | "/readyz"): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(s.url + path);
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * /healthz says the process is alive (a load balancer restarts it when not); /readyz says it can
+ * serve (a load balancer sends it traffic only then): it checks the database and, when configured,
+ * Redis, and answers 503 while either is unreachable, without saying which to the outside.
+ */
+describe("health and readiness", () => {
+  let server: TestServer | undefined;
+  let db: FreshPgDatabase | undefined;
+  afterEach(async () => {
+    await server?.close().catch(() => undefined);
+    await db?.drop();
+    server = db = undefined;
+  });
+
+  it("is ready on the embedded SQLite store", async () => {
+    server = await startServer();
+    expect(await probe(server, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
+    expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+  });
+
+  it("is alive but not ready while its Redis is unreachable", async () => {
+    server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` } });
+    expect(await probe(server, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
+    expect(await probe(server, "/readyz")).toEqual({ status: 503, body: { status: "unavailable" } });
+  });
+
+  describe.skipIf(pg.reason !== null || redis.reason !== null)(
+    pg.reason || redis.reason ? `on PostgreSQL and Redis: not run: ${[pg.reason, redis.reason].filter(Boolean).join("; ")}` : "on PostgreSQL and Redis",
+    () => {
+      it("is ready when both answer, and not ready once its database is gone", async () => {
+        db = await createFreshPgDatabase();
+        server = await startServer({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: randomRedisPrefix() } });
+        expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+        await db.drop(); // WITH (FORCE): the server's pooled connections are cut too
+        db = undefined;
+        expect(await probe(server, "/readyz")).toEqual({ status: 503, body: { status: "unavailable" } });
+        expect(await probe(server, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
+      });
+    },
+  );
+});
