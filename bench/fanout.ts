@@ -2,16 +2,14 @@ import { createClient, type Client } from "graphql-ws";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { benchServerEnv } from "./http-ops.js";
+import { benchServerEnv, SERVER_MAIN } from "./http-ops.js";
 import { BENCH_ADMIN_KEY, gql } from "./lib/gql.js";
 import { PhoneSource } from "./lib/phones.js";
 import { spawnServer } from "./lib/process.js";
 import type { BenchSettings } from "./lib/settings.js";
 import { percentile } from "./lib/table.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
 export interface FanoutRound {
   /** From sending the status-changing mutation to the first / median / last subscriber's delivery. */
@@ -66,7 +64,7 @@ function countdown(n: number, ms: number, what: string): { hit(): void; done: Pr
  */
 export async function runFanout(s: BenchSettings, log: (line: string) => void): Promise<FanoutResults> {
   const dir = mkdtempSync(join(tmpdir(), "vg-bench-fanout-"));
-  const server = await spawnServer(MAIN, benchServerEnv(dir));
+  const server = await spawnServer(SERVER_MAIN, benchServerEnv(dir));
   const clients: Client[] = [];
   try {
     const graphqlUrl = `${server.url}/graphql`;

@@ -8,7 +8,11 @@ import { PhoneSource } from "./lib/phones.js";
 import { spawnServer, type ServerProcess } from "./lib/process.js";
 import type { BenchSettings } from "./lib/settings.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+/**
+ * The server the HTTP sections start: this build's, or BENCH_SERVER (another build's dist/src/main.js)
+ * to compare two builds on the same machine with the same bench.
+ */
+export const SERVER_MAIN = process.env.BENCH_SERVER || fileURLToPath(new URL("../src/main.js", import.meta.url));
 const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
 
 /** A load run plus the server's peak RSS during it. */
@@ -53,7 +57,20 @@ const START = `mutation Start($input: StartVerificationInput!) { startVerificati
 const CHECK = `mutation Check($input: CheckVerificationInput!) { checkVerification(input: $input) { id status valid } }`;
 const PING = `mutation Ping($input: PingInput!) { ping(input: $input) { id status to } }`;
 
-/** A service with custom codes (so the bench knows every code it must check) and a CLIENT key for it. */
+/**
+ * The stages whose verdict depends on conversion: they block prefixes (and IPs) whose sends are not
+ * followed by approvals. A start-only run is, by construction, thousands of unconverted sends, the
+ * very pattern they exist to stop, so the bench service runs them in shadow mode: they still do all
+ * their work (counting, judging, the detector writing its auto-blocks) and record what they would
+ * have blocked, but the request goes on, as it would for real users who do enter their codes.
+ */
+export const BENCH_SHADOW_STAGES = ["prefix-guard", "signals"];
+
+/**
+ * A service with custom codes (so the bench knows every code it must check), the conversion-driven
+ * stages in shadow mode (see {@link BENCH_SHADOW_STAGES}), and a CLIENT key for it (the per-IP limits
+ * apply to client keys, as for a real app's traffic).
+ */
 export async function setupService(graphqlUrl: string): Promise<{ serviceId: string; clientKey: string }> {
   const { createService } = await gql<{ createService: { id: string } }>(
     graphqlUrl,
@@ -61,6 +78,10 @@ export async function setupService(graphqlUrl: string): Promise<{ serviceId: str
     `mutation($input: CreateServiceInput!) { createService(input: $input) { id } }`,
     { input: { friendlyName: "Bench", customCodeEnabled: true } },
   );
+  await gql(graphqlUrl, BENCH_ADMIN_KEY, `mutation($s: ID!, $stages: [String!]!) { setShadowStages(serviceId: $s, stages: $stages) { serviceId } }`, {
+    s: createService.id,
+    stages: BENCH_SHADOW_STAGES,
+  });
   const { createApiKey } = await gql<{ createApiKey: { secret: string } }>(
     graphqlUrl,
     BENCH_ADMIN_KEY,
@@ -201,7 +222,7 @@ export async function runHttpBenchmarks(s: BenchSettings, phones: PhoneSource, l
   const baselineServer = await spawnServer(BASELINE, { PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production" });
   let server: ServerProcess | null = null;
   try {
-    server = await spawnServer(MAIN, benchServerEnv(dir));
+    server = await spawnServer(SERVER_MAIN, benchServerEnv(dir));
     const graphqlUrl = `${server.url}/graphql`;
     const { serviceId, clientKey } = await setupService(graphqlUrl);
     const load = new VerificationLoad(graphqlUrl, serviceId, clientKey, phones);

@@ -2,13 +2,12 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchServerEnv, setupService, VerificationLoad } from "./http-ops.js";
+import { benchServerEnv, setupService, VerificationLoad, SERVER_MAIN } from "./http-ops.js";
 import { summarizeCpuProfile, type ProfileSummary } from "./lib/cpuprofile.js";
 import type { PhoneSource } from "./lib/phones.js";
 import { spawnServer } from "./lib/process.js";
 import type { BenchSettings } from "./lib/settings.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 /** Kept for a closer look in Chrome DevTools (Performance tab → Load profile); gitignored. */
 const KEPT = fileURLToPath(new URL("../../bench/server.cpuprofile", import.meta.url));
 
@@ -20,7 +19,7 @@ const KEPT = fileURLToPath(new URL("../../bench/server.cpuprofile", import.meta.
 export async function runProfile(s: BenchSettings, phones: PhoneSource, log: (line: string) => void): Promise<ProfileSummary & { file: string }> {
   const dir = mkdtempSync(join(tmpdir(), "vg-bench-prof-"));
   const profDir = join(dir, "prof");
-  const server = await spawnServer(MAIN, benchServerEnv(dir), ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
+  const server = await spawnServer(SERVER_MAIN, benchServerEnv(dir), ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
   try {
     const graphqlUrl = `${server.url}/graphql`;
     const { serviceId, clientKey } = await setupService(graphqlUrl);

@@ -117,10 +117,13 @@ async function main(): Promise<void> {
     const prof = await runProfile(s, new PhoneSource(11), log);
     results.profile = prof;
     profileText =
-      `Server CPU profile (${Math.round(prof.busyMs)} ms busy, ${prof.file}), top self time:\n` +
+      `Server CPU profile under start/check load (${Math.round(prof.busyMs)} ms busy; ${prof.file}).\n` +
+      `Top self time (a native call, e.g. SQLite's work, counts in the JS function that made it):\n` +
       prof.topFunctions.map((f) => `  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}`).join("\n") +
-      "\n  by package: " +
+      "\nBy package: " +
       prof.byArea.slice(0, 10).map((a) => `${a.area} ${a.selfPct.toFixed(0)} %`).join(", ") +
+      "\nverify-guard functions by inclusive time (synchronous part, SQLite included):\n" +
+      prof.topOwnInclusive.map((f) => `  ${f.totalPct.toFixed(1).padStart(5)} %  ${f.fn}`).join("\n") +
       "\n";
   }
 

@@ -97,7 +97,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const limiter = new SlidingWindowLimiter(redis ? redisCounters(redis.client, redis.prefix) : database.counters, clock);
   const prices = new PriceTable(database.limits);
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
-  const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix) : database.windowCounter;
+  const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;
   const detector = new PumpingDetector(windowCounter, database.fraud, log);
   const pipeline = buildRiskPipeline({
     clock,

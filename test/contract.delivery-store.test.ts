@@ -88,11 +88,27 @@ describe.each(storeBackends())("Delivery job store contract on $name", (backend)
       expect(await jobs.getJob(job.id)).toMatchObject({ status: "sent", providerSid: "SM1", sealedCode: null, leaseOwner: null });
     });
 
-    it("says when the next job becomes claimable", async () => {
-      // Other tests' jobs share the table: everything open is settled first.
+    /** Other tests' jobs share the table: settles everything still open. */
+    const settleAll = async () => {
       for (let claimed = await jobs.claimDue("sweep", Number.MAX_SAFE_INTEGER, 0, 1000); claimed.length; claimed = await jobs.claimDue("sweep", Number.MAX_SAFE_INTEGER, 0, 1000)) {
         for (const j of claimed) await jobs.finish(j.id, "sweep", { status: "canceled", error: "test" }, T0);
       }
+    };
+
+    it("claims jobs whose worker died before pending ones, oldest first, and never more than asked", async () => {
+      await settleAll();
+      const stale = await started(T0 - 100_000, "+447400000501");
+      expect((await jobs.claimDue("dead", T0 - 100_000, 1_000, 1)).map((j) => j.id)).toEqual([stale.job.id]);
+      const late = await started(T0 - 10, "+447400000502");
+      const early = await started(T0 - 20, "+447400000503");
+      await started(T0 - 5, "+447400000504");
+      const claimed = await otherJobs.claimDue("w2", T0, 30_000, 3);
+      expect(claimed.map((j) => j.id)).toHaveLength(3);
+      expect(new Set(claimed.map((j) => j.id))).toEqual(new Set([stale.job.id, early.job.id, late.job.id]));
+    });
+
+    it("says when the next job becomes claimable", async () => {
+      await settleAll();
       expect(await jobs.nextDueAt()).toBeNull();
       await started(T0 + 70_000, "+447400000301");
       const { job } = await started(T0 + 90_000, "+447400000302");

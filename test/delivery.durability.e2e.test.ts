@@ -29,7 +29,7 @@ describe("durable delivery across crashes and instances", () => {
   });
 
   const boot = async (dbFile: string, opts: { worker?: boolean; clock?: ManualClock } = {}) => {
-    const s = await startServer({ dbFile, clock: opts.clock, deliveryWorker: opts.worker, env: twilioEnv(standin, { CODE_SECRET: PROCESS_SECRET, TWILIO_TIMEOUT_MS: "300" }) });
+    const s = await startServer({ dbFile, clock: opts.clock, deliveryWorker: opts.worker, env: twilioEnv(standin, { CODE_SECRET: PROCESS_SECRET }) });
     servers.push(s);
     return s;
   };

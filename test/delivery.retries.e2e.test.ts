@@ -24,8 +24,7 @@ describe("Twilio delivery: errors, retries and timeouts", () => {
 
   beforeAll(async () => {
     await standin.start();
-    // 200 ms per request: the slow-response case below waits for one timeout, nothing longer.
-    s = await startServer({ clock, env: twilioEnv(standin, { TWILIO_TIMEOUT_MS: "200", DELIVERY_MAX_ATTEMPTS: "4" }) });
+    s = await startServer({ clock, env: twilioEnv(standin, { DELIVERY_MAX_ATTEMPTS: "4" }) });
     serviceId = await createCoreService(s);
     void (async () => {
       for await (const e of s.app.pubSub.subscribe("service", serviceId)) events.push(e);
@@ -107,9 +106,41 @@ describe("Twilio delivery: errors, retries and timeouts", () => {
     expect((await s.app.services.store.getVerification(v.id))!.status).toBe("FAILED");
   });
 
+  it("sends nothing for a verification canceled while its send waited for a retry", async () => {
+    standin.fail({ status: 503, code: 20503 });
+    const before = standin.requests.length;
+    const v = await startVerification(s, { serviceId, to: freshMobile() });
+    await s.app.dispatcher.idle();
+    await s.app.services.lifecycle.cancel(serviceId, v.id);
+    clock.advance(60_000);
+    await s.app.dispatcher.idle();
+    expect(standin.requests.length - before).toBe(1);
+    expect(job(v.id)).toMatchObject({ status: "canceled", sealed_code: null });
+    const [attempt] = await s.app.services.store.listSendAttempts(v.id);
+    expect(attempt!.deliveryStatus).toBe("canceled");
+  });
+});
+
+describe("Twilio delivery: a request that times out", () => {
+  const standin = new TwilioStandin();
+  const clock = new ManualClock();
+  let s: TestServer;
+  let serviceId: string;
+  const job = (verificationId: string) => queryDb<JobView>(s, "select status, attempts, run_at, error_code, sealed_code from delivery_jobs where verification_id = ?", verificationId)[0]!;
+
+  beforeAll(async () => {
+    await standin.start();
+    s = await startServer({ clock, env: twilioEnv(standin, { TWILIO_TIMEOUT_MS: "1000" }) });
+    serviceId = await createCoreService(s);
+  });
+  afterAll(async () => {
+    await s?.close();
+    await standin.close();
+  });
+
   it("retries a request that timed out with the same idempotency token, so Twilio sends it once", async () => {
-    // Twilio accepts the message but the answer comes too late: the client gives up after 200 ms.
-    standin.fail({ delayMs: 1_500 });
+    // Twilio accepts the message but the answer comes too late: the client gives up after 1 s.
+    standin.fail({ delayMs: 5_000 });
     const before = standin.requests.length;
     const createdBefore = standin.created.length;
     const v = await startVerification(s, { serviceId, to: freshMobile() });
@@ -125,19 +156,5 @@ describe("Twilio delivery: errors, retries and timeouts", () => {
     expect(job(v.id).status).toBe("sent");
     const [attempt] = await s.app.services.store.listSendAttempts(v.id);
     expect(attempt!.providerSid).toBe(standin.created.at(-1)!.sid);
-  });
-
-  it("sends nothing for a verification canceled while its send waited for a retry", async () => {
-    standin.fail({ status: 503, code: 20503 });
-    const before = standin.requests.length;
-    const v = await startVerification(s, { serviceId, to: freshMobile() });
-    await s.app.dispatcher.idle();
-    await s.app.services.lifecycle.cancel(serviceId, v.id);
-    clock.advance(60_000);
-    await s.app.dispatcher.idle();
-    expect(standin.requests.length - before).toBe(1);
-    expect(job(v.id)).toMatchObject({ status: "canceled", sealed_code: null });
-    const [attempt] = await s.app.services.store.listSendAttempts(v.id);
-    expect(attempt!.deliveryStatus).toBe("canceled");
   });
 });

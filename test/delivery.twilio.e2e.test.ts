@@ -13,7 +13,7 @@ describe("Twilio delivery: the requests the SDK sends", () => {
 
   beforeAll(async () => {
     await standin.start();
-    s = await startServer({ env: twilioEnv(standin, { TWILIO_TIMEOUT_MS: "300" }) });
+    s = await startServer({ env: twilioEnv(standin) });
     serviceId = await createCoreService(s, { friendlyName: "Acme" });
   });
   afterAll(async () => {
@@ -98,6 +98,8 @@ describe("Twilio delivery: the requests the SDK sends", () => {
     await standin.waitForRequests(before + 1);
     const [attempt] = await s.app.services.store.listSendAttempts(v.id);
     expect(attempt).toMatchObject({ providerSid: null, deliveryStatus: "queued" });
+    standin.release(); // the connection drops: the send goes back to its job for a later retry
+    await s.app.dispatcher.idle();
   });
 });
 

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { backendStatus, createFreshPgDatabase, randomRedisPrefix, type FreshPgDatabase } from "./helpers/backends.js";
-import { startServer, type TestServer } from "./helpers/harness.js";
+import { START, createService, errorOf, freshMobile, startServer, type TestServer } from "./helpers/harness.js";
 
 const { pg, redis } = backendStatus();
 
@@ -40,10 +40,14 @@ describe("health and readiness", () => {
     expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
   });
 
-  it("is alive but not ready while its Redis is unreachable", async () => {
+  it("is alive but not ready while its Redis is unreachable, and refuses starts with 20503 meanwhile", async () => {
     server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` } });
     expect(await probe(server, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
     expect(await probe(server, "/readyz")).toEqual({ status: 503, body: { status: "unavailable" } });
+    // Fail closed, and promptly: without its counters the risk pipeline cannot judge a send.
+    const serviceId = await createService(server);
+    const r = await server.gql(START, { input: { serviceId, to: freshMobile(), channel: "SMS" } });
+    expect(errorOf(r)).toMatchObject({ code: "SERVICE_UNAVAILABLE", errorCode: 20503, retryAfterSeconds: 5 });
   });
 
   describe.skipIf(pg.reason !== null || redis.reason !== null)(

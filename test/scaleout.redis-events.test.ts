@@ -44,39 +44,28 @@ describe.skipIf(redisStatus.reason !== null)(redisStatus.reason ? `Redis events 
   afterAll(() => clients.forEach((c) => c.disconnect()));
 
   /**
-   * Subscribes on `sub` and keeps publishing warm-up events on `pub` until one arrives: Redis only
-   * delivers to channels already SUBSCRIBEd, and the subscription is asynchronous, so this is how a
-   * test (or a client) knows the subscription is live. Returns the iterator, ready for the real event.
+   * Subscribes on `sub` and waits until the subscription is live across instances
+   * (`pubSub.listening`: Redis acknowledged the SUBSCRIBE). From then on nothing published is missed.
    */
-  async function liveSubscription(sub: typeof a, pub: typeof a, serviceId: string) {
+  async function liveSubscription(sub: typeof a, serviceId: string) {
     const it = sub.pubSub.subscribe("service", serviceId)[Symbol.asyncIterator]();
-    const first = it.next();
-    for (let i = 0; i < 50; i++) {
-      pub.publisher.publish(event(serviceId, `warmup-${i}`, "CREATED"));
-      const got = await Promise.race([first, new Promise((r) => setTimeout(r, 50, null))]);
-      if (got) return it;
-    }
-    throw new Error("subscription never became live");
+    const first = it.next(); // a PubSub subscription starts listening on its first next()
+    await sub.pubSub.listening("service", serviceId);
+    return { it, first };
   }
 
-  it("delivers an event published on one instance to a subscriber on another", async () => {
-    const it = await liveSubscription(a, b, "VA-one");
-    // Drain any warm-up events still in flight, then send the real one.
+  it("delivers an event published on one instance, once it is listening, to a subscriber on another", async () => {
+    const { it, first } = await liveSubscription(a, "VA-one");
     b.publisher.publish(event("VA-one", "VE-real"));
-    let got: VerificationEvent | undefined;
-    for (let i = 0; i < 60 && got?.verificationId !== "VE-real"; i++) got = (await it.next()).value as VerificationEvent;
-    expect(got).toEqual(event("VA-one", "VE-real"));
+    expect((await first).value).toEqual(event("VA-one", "VE-real"));
     await it.return?.();
   });
 
   it("routes by topic key: a verification subscriber hears only its verification", async () => {
-    const it = await liveSubscription(a, b, "VA-two");
+    const { it } = await liveSubscription(a, "VA-two");
     const mine = a.pubSub.subscribe("verification", "VE-mine")[Symbol.asyncIterator]();
     const next = mine.next();
-    // The verification channel's SUBSCRIBE was sent after the service one on the same connection, and
-    // Redis answers in order: one more round trip through the service channel proves it is live too.
-    b.publisher.publish(event("VA-two", "VE-sync"));
-    while (((await it.next()).value as VerificationEvent).verificationId !== "VE-sync");
+    await a.pubSub.listening("verification", "VE-mine");
     b.publisher.publish(event("VA-two", "VE-other"));
     b.publisher.publish(event("VA-two", "VE-mine"));
     expect((await next).value).toMatchObject({ verificationId: "VE-mine" });
@@ -86,15 +75,15 @@ describe.skipIf(redisStatus.reason !== null)(redisStatus.reason ? `Redis events 
 
   it("keeps deployments with different prefixes apart", async () => {
     const other = bus(randomRedisPrefix());
-    const foreign = await liveSubscription(other, other, "VA-three");
-    const it = await liveSubscription(a, b, "VA-three");
+    const { it: foreign, first: foreignFirst } = await liveSubscription(other, "VA-three");
+    const { it, first } = await liveSubscription(a, "VA-three");
     b.publisher.publish(event("VA-three", "VE-ours"));
-    while (((await it.next()).value as VerificationEvent).verificationId !== "VE-ours");
+    expect(((await first).value as VerificationEvent).verificationId).toBe("VE-ours");
     // Redis pushes messages to a subscriber in publish order: had `foreign` shared our channel, VE-ours
     // (published and delivered above) would reach it before this sentinel does.
     other.publisher.publish(event("VA-three", "VE-sentinel"));
-    const heard: string[] = [];
-    for (let v = ""; v !== "VE-sentinel"; heard.push(v)) v = ((await foreign.next()).value as VerificationEvent).verificationId!;
+    const heard: string[] = [((await foreignFirst).value as VerificationEvent).verificationId!];
+    while (heard.at(-1) !== "VE-sentinel") heard.push(((await foreign.next()).value as VerificationEvent).verificationId!);
     expect(heard).not.toContain("VE-ours");
     expect(heard.at(-1)).toBe("VE-sentinel");
     await foreign.return?.();
@@ -102,7 +91,7 @@ describe.skipIf(redisStatus.reason !== null)(redisStatus.reason ? `Redis events 
   });
 
   it("unsubscribes from Redis when the last subscriber of a topic leaves", async () => {
-    const it = await liveSubscription(a, b, "VA-four");
+    const { it } = await liveSubscription(a, "VA-four");
     const channel = `${prefix}service:VA-four`;
     const probe = connect();
     expect(await probe.pubsub("NUMSUB", channel)).toEqual([channel, 1]);

@@ -26,12 +26,13 @@ function prng(seed: number): () => number {
  * valid mobile (or NANP fixed-line-or-mobile) numbers, round-robin over the countries. Each starts
  * from the country's example mobile number, keeps its first national digit (the mobile range marker
  * in most plans) and randomises the rest; candidates the phone stage would refuse are dropped, so
- * every number reaches the later stages. Deterministic for a seed; never repeats a number.
+ * every number reaches the later stages, and so are numbers that land in another country sharing the
+ * calling code. Deterministic for a seed; never repeats a number.
  */
 export class PhoneSource {
   private readonly rand: () => number;
   private readonly seen = new Set<string>();
-  private readonly templates: { cc: string; national: string }[];
+  private readonly templates: { country: CountryCode; cc: string; national: string }[];
   private readonly buffer: string[] = [];
   private cursor = 0;
   private made = 0;
@@ -41,7 +42,7 @@ export class PhoneSource {
     this.templates = countries.map((c) => {
       const ex = getExampleNumber(c, examples);
       if (!ex) throw new Error(`no example number for ${c}`);
-      return { cc: ex.countryCallingCode, national: ex.nationalNumber as string };
+      return { country: c, cc: ex.countryCallingCode, national: ex.nationalNumber as string };
     });
   }
 
@@ -65,7 +66,9 @@ export class PhoneSource {
       const e164 = `+${t.cc}${national}`;
       if (this.seen.has(e164)) continue;
       const parsed = parsePhone(e164);
-      if (!parsed.ok || (parsed.phone.lineType !== "MOBILE" && parsed.phone.lineType !== "FIXED_LINE_OR_MOBILE")) continue;
+      // Shared calling codes (+1: the US, Canada and the Caribbean) must land in the intended country.
+      if (!parsed.ok || parsed.phone.country !== t.country) continue;
+      if (parsed.phone.lineType !== "MOBILE" && parsed.phone.lineType !== "FIXED_LINE_OR_MOBILE") continue;
       this.seen.add(e164);
       this.made++;
       return parsed.phone.e164;

@@ -3,7 +3,7 @@ import { percentile } from "./table.js";
 /** Per-call timings of an async operation, in microseconds. */
 export interface Timing {
   iterations: number;
-  /** Calls per second over the whole timed loop. */
+  /** Calls per second of timed work (1e6 / mean). */
   perSecond: number;
   meanUs: number;
   p50Us: number;
@@ -12,18 +12,28 @@ export interface Timing {
 
 /**
  * Runs `op(i)` `warmup` times untimed (JIT, caches), then `iterations` times, timing each call with
- * the high-resolution clock. Sequential on purpose: the figure is the cost of one decision.
+ * the high-resolution clock (and running `after(i)` untimed between calls). Sequential on purpose:
+ * the figure is the cost of one decision.
  */
-export async function timeEach(iterations: number, warmup: number, op: (i: number) => Promise<unknown> | unknown): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await op(i);
+export async function timeEach(
+  iterations: number,
+  warmup: number,
+  op: (i: number) => Promise<unknown> | unknown,
+  /** Untimed work after each call (e.g. what the lifecycle does with a decision). */
+  after?: (i: number) => Promise<unknown> | unknown,
+): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) {
+    await op(i);
+    await after?.(i);
+  }
   const us = new Float64Array(iterations);
-  const t0 = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) {
     const a = process.hrtime.bigint();
     await op(warmup + i);
     us[i] = Number(process.hrtime.bigint() - a) / 1000;
+    await after?.(warmup + i);
   }
-  const totalUs = Number(process.hrtime.bigint() - t0) / 1000;
+  const totalUs = us.reduce((a, x) => a + x, 0);
   const sorted = Array.from(us).sort((x, y) => x - y);
   return {
     iterations,

@@ -177,7 +177,17 @@ export class DeliveryWorker implements Dispatcher {
     const now = this.o.clock.now();
     if (!(await this.o.jobs.finish(job.id, this.owner, { status: "failed", errorCode: err.errorCode, error: err.message }, now))) return;
     await this.o.jobs.recordAttemptStatus(job.sendAttemptId, { status: "failed", errorCode: err.errorCode });
-    this.o.log.warn("delivery: failed", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, attempts: job.attempts, status: err.status, errorCode: err.errorCode, error: err.message });
+    this.o.log.warn("delivery: failed", {
+      code: "DELIVERY_FAILED",
+      jobId: job.id,
+      verificationId: v.id,
+      to: maskPhone(v.to),
+      channel: job.channel,
+      attempts: job.attempts,
+      status: err.status,
+      errorCode: err.errorCode,
+      error: err.message,
+    });
     this.o.events.publish({
       type: "DELIVERY_STATUS",
       serviceId: v.serviceId,

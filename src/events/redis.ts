@@ -29,6 +29,8 @@ export interface RedisEventTargetOptions {
 export function createRedisEventTarget(opts: RedisEventTargetOptions): EventTransport {
   const { publisher, subscriber, prefix, log } = opts;
   const listeners = new Map<string, Set<Listener>>();
+  /** Per topic with listeners: settles when Redis acknowledged its SUBSCRIBE. */
+  const live = new Map<string, Promise<void>>();
 
   subscriber.on("message", (channel: string, message: string) => {
     if (!channel.startsWith(prefix)) return;
@@ -55,7 +57,11 @@ export function createRedisEventTarget(opts: RedisEventTargetOptions): EventTran
       let set = listeners.get(topic);
       if (!set) {
         listeners.set(topic, (set = new Set()));
-        subscriber.subscribe(prefix + topic).catch((err: Error) => log.error("redis subscribe failed", { topic, error: err.message }));
+        const acked = subscriber.subscribe(prefix + topic).then(
+          () => undefined,
+          (err: Error) => log.error("redis subscribe failed", { topic, error: err.message }),
+        );
+        live.set(topic, acked);
       }
       set.add(cb);
     },
@@ -66,7 +72,16 @@ export function createRedisEventTarget(opts: RedisEventTargetOptions): EventTran
       set.delete(cb);
       if (set.size > 0) return;
       listeners.delete(topic);
+      live.delete(topic);
       subscriber.unsubscribe(prefix + topic).catch(() => undefined);
+    },
+    /**
+     * Settles once the topic's SUBSCRIBE is acknowledged: from then on, Redis delivers every message
+     * published to it, by any instance. (Also after a failed SUBSCRIBE, which was logged: waiting
+     * forever would hang the subscriber; ioredis re-subscribes when the connection comes back.)
+     */
+    subscribed(topic: string): Promise<void> {
+      return live.get(topic) ?? Promise.resolve();
     },
     dispatchEvent(event: CustomEvent) {
       const body = event.detail === undefined || event.detail === null ? "" : JSON.stringify(event.detail);

@@ -16,8 +16,9 @@ export interface LiveStreamOptions<T> {
 }
 
 /**
- * Wraps a PubSub subscription for one subscriber: starts listening at once (a PubSub repeater only
- * listens from its first `next()`), puts `first` before everything else, and bounds the queue.
+ * Wraps a PubSub subscription for one subscriber: on the subscriber's first read (graphql-ws reads
+ * as soon as the subscription is set up) it starts listening, then produces `first`, which therefore
+ * comes before every event and is never older than them; and it bounds the queue.
  *
  * Why the bound: graphql-ws awaits each socket write, so a subscriber that stops reading holds its
  * events in memory. The PubSub's own repeater would throw past 1,024 of them inside the event

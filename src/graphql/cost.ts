@@ -41,9 +41,11 @@ interface Measure {
  * take the server down. Being a validation rule, it runs before any resolver, over HTTP (Apollo) and
  * over WebSocket (graphql-ws) alike.
  *
- * Cost: every field costs its declared complexity (type-graphql's `complexity` option, e.g. 250 for a
- * field that reads roll-ups) or 1; what is selected below a field with a `first` or `limit` argument
- * counts that many times (a variable counts as the largest page). Fragments are expanded (each
+ * Cost, in the spirit of GitHub's GraphQL limits (what it takes to fetch, not how many scalars come
+ * back): a field costs its declared complexity (type-graphql's `complexity` option, e.g. 250 for a
+ * field that reads the database), else 1 for an object and 0 for a scalar; what is selected below a
+ * field with a `first` or `limit` argument counts that many times (a variable counts as the largest
+ * page). Aliases count each time they appear. Fragments are expanded (each
  * measured once, so nesting fragments cannot make the rule itself slow). Introspection fields are
  * left to graphql-js' own MaxIntrospectionDepthRule.
  */
@@ -85,8 +87,10 @@ export function queryCostRule(limits: CostLimits = DEFAULT_COST_LIMITS): Validat
 
     const measureField = (node: FieldNode, parent: GraphQLNamedType | null | undefined, path: Set<string>): Measure => {
       const def: GraphQLField<unknown, unknown> | undefined = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[node.name.value] : undefined;
-      const own = typeof def?.extensions?.complexity === "number" ? def.extensions.complexity : 1;
-      if (!node.selectionSet) return { depth: 1, cost: own };
+      const declared = typeof def?.extensions?.complexity === "number" ? def.extensions.complexity : null;
+      // A scalar is read off an object already fetched: free unless it declares a cost of its own.
+      if (!node.selectionSet) return { depth: 1, cost: declared ?? 0 };
+      const own = declared ?? 1;
       const below = measure(node.selectionSet, def ? getNamedType(def.type) : undefined, path);
       return { depth: 1 + below.depth, cost: own + listSize(node) * below.cost };
     };

@@ -43,7 +43,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const expressApp = express();
   expressApp.disable("x-powered-by");
   const server = createServer(expressApp);
-  const wsServer = new WebSocketServer({ server, path: "/graphql" });
+  // Messages as large as an HTTP body may be (64 kB), not ws's default 100 MB: a query is small.
+  const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: 64 * 1024 });
   const graphiql = renderOfflineGraphiQL();
 
   const authenticate = async (authorization: string | undefined): Promise<Caller | null> => {

@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import { AppError } from "../errors.js";
+import type { Logger } from "../log.js";
 import type { WindowCounter } from "./window-counter.js";
 
 export interface RedisWindowCounterOptions {
@@ -6,7 +8,12 @@ export interface RedisWindowCounterOptions {
   bucketMs?: number;
   /** Buckets older than this are dropped; must exceed the longest detector window. @default 48 hours */
   retentionMs?: number;
+  /** Where a Redis failure is logged (the caller only sees 20503). */
+  log?: Logger;
 }
+
+/** Seconds a caller refused during a Redis outage is told to wait. */
+const UNAVAILABLE_RETRY_SECONDS = 5;
 
 /**
  * Per key, two Redis keys with a shared hash tag (one cluster slot): a hash bucket -> count and a
@@ -45,6 +52,7 @@ export class RedisWindowCounter implements WindowCounter {
   private readonly redis: Scripted;
   private readonly bucketMs: number;
   private readonly retentionMs: number;
+  private readonly log?: Logger;
 
   constructor(
     redis: Redis,
@@ -53,6 +61,7 @@ export class RedisWindowCounter implements WindowCounter {
   ) {
     this.bucketMs = opts.bucketMs ?? 10_000;
     this.retentionMs = opts.retentionMs ?? 48 * 3_600_000;
+    this.log = opts.log;
     if (!("vgWindowIncr" in redis)) {
       redis.defineCommand("vgWindowIncr", { numberOfKeys: 2, lua: INCR });
       redis.defineCommand("vgWindowCount", { numberOfKeys: 2, lua: COUNT });
@@ -62,17 +71,31 @@ export class RedisWindowCounter implements WindowCounter {
 
   async incr(key: string, now: number): Promise<void> {
     const [counts, buckets] = this.keys(key);
-    await this.redis.vgWindowIncr(counts, buckets, this.bucketOf(now), now - this.retentionMs, this.retentionMs);
+    await this.guard(() => this.redis.vgWindowIncr(counts, buckets, this.bucketOf(now), now - this.retentionMs, this.retentionMs));
   }
 
   async count(key: string, from: number, to: number): Promise<number> {
     if (to < from) return 0;
     const [counts, buckets] = this.keys(key);
-    return Number(await this.redis.vgWindowCount(counts, buckets, this.bucketOf(from), to));
+    return Number(await this.guard(() => this.redis.vgWindowCount(counts, buckets, this.bucketOf(from), to)));
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(...this.keys(key));
+    await this.guard(() => this.redis.del(...this.keys(key)));
+  }
+
+  /**
+   * A Redis outage refuses the request with 20503 (retry later), as the limiter does when its store
+   * fails (fail closed): the fraud detectors cannot judge a send without their counters, and an
+   * unguarded send is what this product exists to prevent. The cause goes to the log.
+   */
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      this.log?.error("fraud window counters unavailable (redis); refusing the request", { error: err instanceof Error ? err.message : String(err) });
+      throw new AppError("SERVICE_UNAVAILABLE", undefined, { retryAfterSeconds: UNAVAILABLE_RETRY_SECONDS, cause: err });
+    }
   }
 
   private keys(key: string): [string, string] {

@@ -91,9 +91,14 @@ export class FraudStats {
   }
 }
 
-/** One validated report. Each query runs once, on first use, and only if a part needs it. */
+/**
+ * One validated report. Each part runs its queries once, on first use, and only if it is asked for.
+ * Counters are read grouped by exactly the report's dimensions; the money saved comes from a second,
+ * small read of the blocked decisions only, grouped further by country and channel (what a send costs
+ * depends on both), so a report never multiplies its groups by countries × channels to price them.
+ */
 export class FraudReport {
-  private raw?: Promise<AggregateRow[]>;
+  private readonly reads = new Map<string, Promise<AggregateRow[]>>();
   private grouped?: Promise<FraudStatsRow[]>;
   private prices?: Promise<PriceLookup>;
 
@@ -104,7 +109,8 @@ export class FraudReport {
 
   /** Groups sorted by time (when grouped by HOUR or DAY), then by decisions, largest first. */
   async rows(limit: number): Promise<FraudStatsRow[]> {
-    return (await this.groups()).slice(0, checkLimit("limit", limit, 1000));
+    const n = checkLimit("limit", limit, 1000);
+    return (await this.groups()).slice(0, n);
   }
 
   /** How many groups there are in all (rows returns at most `limit` of them). */
@@ -112,45 +118,59 @@ export class FraudReport {
     return (await this.groups()).length;
   }
 
-  /** Every decision in the range as one row. */
+  /** Every decision in the range as one row: the groups partition the range, so they add up to it. */
   async totals(): Promise<FraudStatsRow> {
-    return fold(await this.rawRows(), [], await this.priceLookup())[0] ?? emptyRow();
+    const total = emptyRow();
+    let savedMicros = 0;
+    for (const g of await this.groups()) {
+      for (const c of COUNTERS) total[c] += g[c];
+      savedMicros += Math.round(g.savedUsd * 1_000_000);
+    }
+    return { ...total, savedUsd: savedMicros / 1_000_000, conversionRatePercentage: rate(total.converted, total.sends) };
   }
 
-  /** Prefixes with the most blocked decisions (counters of blocked decisions only). */
+  /** Prefixes (with their country) with the most blocked decisions; counters of blocked decisions only. */
   async topBlockedPrefixes(limit: number): Promise<FraudStatsRow[]> {
     return this.topBlocked(["PREFIX", "COUNTRY"], limit);
   }
 
-  /** Countries with the most blocked decisions (counters of blocked decisions only). */
+  /** Countries with the most blocked decisions; counters of blocked decisions only. */
   async topBlockedCountries(limit: number): Promise<FraudStatsRow[]> {
     return this.topBlocked(["COUNTRY"], limit);
   }
 
   private async topBlocked(dims: StatsDimension[], limit: number): Promise<FraudStatsRow[]> {
     const n = checkLimit("limit", limit, 100);
-    const rows = await this.d.stats.aggregate({ ...this.input, groupBy: withPricing(dims), blockedOnly: true });
-    return fold(rows, dims, await this.priceLookup())
-      .filter((r) => r.blocked > 0)
+    const [blocked, prices] = await Promise.all([this.read(withPricing(dims), true), this.priceLookup()]);
+    const saved = savings(blocked, dims, prices);
+    return fold(blocked, dims, saved)
+      // A number that could not be parsed has no prefix or country: nothing to rank.
+      .filter((r) => r.blocked > 0 && r[DIM_FIELD[dims[0]!]] !== null)
       .sort((a, b) => b.blocked - a.blocked || b.savedUsd - a.savedUsd || keyOf(a, dims).localeCompare(keyOf(b, dims)))
       .slice(0, n);
-  }
-
-  /** The store's rows, grouped by the report's dimensions plus country and channel (to price sends). */
-  private rawRows(): Promise<AggregateRow[]> {
-    this.raw ??= this.d.stats.aggregate({ ...this.input, groupBy: withPricing(this.input.groupBy) });
-    return this.raw;
   }
 
   private groups(): Promise<FraudStatsRow[]> {
     this.grouped ??= (async () => {
       const dims = this.input.groupBy;
+      const [counters, blocked, prices] = await Promise.all([this.read(dims, false), this.read(withPricing(dims), true), this.priceLookup()]);
       const time = dims.includes("HOUR") ? "hour" : dims.includes("DAY") ? "day" : null;
-      return fold(await this.rawRows(), dims, await this.priceLookup()).sort(
+      return fold(counters, dims, savings(blocked, dims, prices)).sort(
         (a, b) => (time ? (a[time] ?? 0) - (b[time] ?? 0) : 0) || b.decisions - a.decisions || keyOf(a, dims).localeCompare(keyOf(b, dims)),
       );
     })();
     return this.grouped;
+  }
+
+  /** One store read, shared by every part that needs the same grouping. */
+  private read(groupBy: StatsDimension[], blockedOnly: boolean): Promise<AggregateRow[]> {
+    const key = `${groupBy.join(",")}|${blockedOnly}`;
+    let r = this.reads.get(key);
+    if (!r) {
+      r = this.d.stats.aggregate({ serviceId: this.input.serviceId, from: this.input.from, until: this.input.until, groupBy, blockedOnly });
+      this.reads.set(key, r);
+    }
+    return r;
   }
 
   private priceLookup(): Promise<PriceLookup> {
@@ -169,25 +189,40 @@ const DIM_FIELD: Record<StatsDimension, keyof FraudStatsRow> = {
   DAY: "day",
 };
 
+/** The dimensions plus country and channel: what pricing a send needs. */
 function withPricing(dims: StatsDimension[]): StatsDimension[] {
   return [...new Set<StatsDimension>([...dims, "COUNTRY", "CHANNEL"])];
 }
 
-/** Adds up store rows into groups of `dims`, pricing each row's prevented sends on the way. */
-function fold(rows: AggregateRow[], dims: StatsDimension[], prices: PriceLookup): FraudStatsRow[] {
-  const groups = new Map<string, FraudStatsRow & { savedMicros: number }>();
+function groupKey(r: AggregateRow | FraudStatsRow, dims: StatsDimension[]): string {
+  return dims.map((d) => String(r[DIM_FIELD[d] as keyof AggregateRow])).join("\u0000");
+}
+
+/** Micro-dollars the prevented sends of each group (by `dims`) would have cost. */
+function savings(rows: AggregateRow[], dims: StatsDimension[], prices: PriceLookup): Map<string, number> {
+  const out = new Map<string, number>();
   for (const r of rows) {
-    const key = dims.map((d) => String(r[DIM_FIELD[d] as keyof AggregateRow])).join("\u0000");
+    if (!r.prevented || (r.channel !== "SMS" && r.channel !== "CALL")) continue;
+    const key = groupKey(r, dims);
+    out.set(key, (out.get(key) ?? 0) + r.prevented * toMicros(prices.price(r.country, r.channel)));
+  }
+  return out;
+}
+
+/** Adds up store rows into groups of `dims`, with each group's money saved. */
+function fold(rows: AggregateRow[], dims: StatsDimension[], savedMicros: Map<string, number>): FraudStatsRow[] {
+  const groups = new Map<string, FraudStatsRow>();
+  for (const r of rows) {
+    const key = groupKey(r, dims);
     let g = groups.get(key);
     if (!g) {
-      g = { ...emptyRow(), savedMicros: 0 };
+      g = emptyRow();
       for (const d of dims) (g as unknown as Record<string, unknown>)[DIM_FIELD[d]] = r[DIM_FIELD[d] as keyof AggregateRow];
       groups.set(key, g);
     }
     for (const c of COUNTERS) g[c] += r[c];
-    if (r.prevented && (r.channel === "SMS" || r.channel === "CALL")) g.savedMicros += r.prevented * toMicros(prices.price(r.country, r.channel));
   }
-  return [...groups.values()].map(({ savedMicros, ...g }) => ({ ...g, savedUsd: savedMicros / 1_000_000, conversionRatePercentage: rate(g.converted, g.sends) }));
+  return [...groups.entries()].map(([key, g]) => ({ ...g, savedUsd: (savedMicros.get(key) ?? 0) / 1_000_000, conversionRatePercentage: rate(g.converted, g.sends) }));
 }
 
 const COUNTERS = ["decisions", "allowed", "blocked", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;

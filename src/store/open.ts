@@ -4,10 +4,11 @@ import type { WindowCounter } from "../risk/window-counter.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
-import { statsNotImplemented, type StatsStore } from "./stats.js";
+import type { StatsStore } from "./stats.js";
 import { pgCounters, PgLimitsStore, sweepPgRateLimits } from "./pg/limits.js";
 import { PgDeliveryJobs } from "./pg/delivery.js";
 import { PgFraudStore } from "./pg/fraud.js";
+import { PgStatsStore } from "./pg/stats.js";
 import { PgStore } from "./pg/store.js";
 import { PgWindowCounter } from "./pg/window-counter.js";
 import { SqliteDeliveryJobs } from "./sqlite/delivery.js";
@@ -68,9 +69,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     limits: new PgLimitsStore(store.db),
     delivery: new PgDeliveryJobs(store.db),
     fraud: new PgFraudStore(store.db),
-    // TODO(postgres stats): roll-ups and the log's indexes for PostgreSQL; until then the admin's
-    // statistics queries answer INTERNAL on PostgreSQL (every other feature works).
-    stats: statsNotImplemented("PostgreSQL"),
+    stats: new PgStatsStore(store.db),
     windowCounter: new PgWindowCounter(store.db),
     counters: pgCounters(store.pool),
     sweepCounters: () => sweepPgRateLimits(store.pool),

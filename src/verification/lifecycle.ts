@@ -152,12 +152,14 @@ export class Lifecycle {
       throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
     }
     const v = result.verification;
+    // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
+    // CREATED, and on PostgreSQL the awaits below give a fast-failing send time to overtake it.
+    this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");
     // The job is committed: wake the delivery worker. The send happens in the background, so this
     // request never waits on the provider (and a crash from here on loses nothing).
     this.d.dispatcher.notify();
     await this.record(risk, "START", { verificationId: v.id });
     await this.d.pipeline.observe({ type: "sent", ctx: risk.ctx, verificationId: v.id });
-    this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");
     return v;
   }
 

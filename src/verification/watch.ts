@@ -37,7 +37,11 @@ export class EventWatcher {
     const row = await this.d.store.getVerification(verificationId);
     if (!row || (caller.role !== "ADMIN" && caller.serviceId !== row.serviceId)) throw new AppError("NOT_FOUND", "Verification not found");
     return liveStream<WatchEvent>(this.d.pubSub.subscribe("verification", row.id), {
-      first: async () => snapshot(await this.d.lifecycle.get(row.serviceId, row.id), this.d.clock.now()),
+      first: async () => {
+        // Over Redis, "listening" means the SUBSCRIBE was acknowledged: only then is nothing missed.
+        await this.d.pubSub.listening("verification", row.id);
+        return snapshot(await this.d.lifecycle.get(row.serviceId, row.id), this.d.clock.now());
+      },
       onOverflow: () => new AppError("SUBSCRIBER_TOO_SLOW"),
     });
   }
@@ -46,7 +50,10 @@ export class EventWatcher {
     requireAdmin(caller);
     if (!(await this.d.store.getService(serviceId))) throw new AppError("NOT_FOUND", "Service not found");
     return liveStream<WatchEvent>(this.d.pubSub.subscribe("service", serviceId), {
-      first: () => ({ type: "SUBSCRIBED", serviceId, verificationId: null, status: null, channel: null, at: this.d.clock.now() }),
+      first: async () => {
+        await this.d.pubSub.listening("service", serviceId);
+        return { type: "SUBSCRIBED", serviceId, verificationId: null, status: null, channel: null, at: this.d.clock.now() };
+      },
       onOverflow: () => new AppError("SUBSCRIBER_TOO_SLOW"),
     });
   }

@@ -88,13 +88,15 @@ async function probePg(url: string): Promise<string | null> {
 
 async function probeRedis(url: string): Promise<string | null> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on("error", () => undefined);
+  // The socket's own error (ECONNREFUSED, …) says more than connect()'s "Connection is closed".
+  let socketError: unknown = null;
+  redis.on("error", (err) => (socketError ??= err));
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (err) {
-    return `Redis at ${redact(url)} is not reachable (${errText(err)})`;
+    return `Redis at ${redact(url)} is not reachable (${errText(socketError ?? err)})`;
   } finally {
     redis.disconnect();
   }

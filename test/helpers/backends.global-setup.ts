@@ -26,8 +26,8 @@ function describe(s: BackendStatus): string {
   return [
     "",
     "verify-guard backend suites:",
-    line("PostgreSQL", s.pg, "store contract on PostgreSQL, two-instance scale-out"),
-    line("Redis", s.redis, "limiter/counter contract on Redis, two-instance scale-out"),
+    line("PostgreSQL", s.pg, "store contracts on PostgreSQL, PostgreSQL readiness/errors, two-instance and shutdown processes"),
+    line("Redis", s.redis, "limiter and window-counter contracts on Redis, Redis events, two-instance and shutdown processes"),
     "",
   ].join("\n") + "\n";
 }

@@ -71,24 +71,24 @@ export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<v
   } while (cursor !== "0");
 }
 
-const harnessDatabases = new Map<string, Promise<FreshPgDatabase>>();
+const harnessDatabases = new Map<string, { db: Promise<FreshPgDatabase>; redisPrefix: string }>();
 
 /**
  * What the harness runs on when `VG_TEST_BACKEND` asks for the scale-out backends instead of its
  * SQLite file (a manual sweep of the e2e suites on PostgreSQL, and on Redis too):
  *   VG_TEST_BACKEND=postgres        npx vitest run test/verification.*.test.ts
  *   VG_TEST_BACKEND=postgres+redis  npx vitest run …
- * One fresh database per `dbFile`, so a test that restarts a server over the same file gets the same
- * database back. Returns null (use the file) when the variable is unset.
+ * One fresh database (and Redis key prefix) per `dbFile`, so a test that restarts a server over the
+ * same file gets the same state back. Returns null (use the file) when the variable is unset.
  */
 export async function harnessBackendEnv(dbFile: string): Promise<Record<string, string> | null> {
   const mode = process.env.VG_TEST_BACKEND;
   if (!mode) return null;
   if (mode !== "postgres" && mode !== "postgres+redis") throw new Error(`VG_TEST_BACKEND must be postgres or postgres+redis, not ${mode}`);
-  let db = harnessDatabases.get(dbFile);
-  if (!db) harnessDatabases.set(dbFile, (db = createFreshPgDatabase()));
-  const env: Record<string, string> = { DATABASE_URL: (await db).url };
-  if (mode === "postgres+redis") Object.assign(env, { REDIS_URL: backendStatus().redis.url, REDIS_KEY_PREFIX: randomRedisPrefix() });
+  let backing = harnessDatabases.get(dbFile);
+  if (!backing) harnessDatabases.set(dbFile, (backing = { db: createFreshPgDatabase(), redisPrefix: randomRedisPrefix() }));
+  const env: Record<string, string> = { DATABASE_URL: (await backing.db).url };
+  if (mode === "postgres+redis") Object.assign(env, { REDIS_URL: backendStatus().redis.url, REDIS_KEY_PREFIX: backing.redisPrefix });
   return env;
 }
 

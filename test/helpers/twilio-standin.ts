@@ -74,8 +74,14 @@ export class TwilioStandin {
     return this.url;
   }
 
-  async close(): Promise<void> {
+  /** Drops every request held by a `hang` or `delayMs` fault: the client sees the connection reset. */
+  release(): void {
     for (const res of this.held) res.destroy();
+    this.held.clear();
+  }
+
+  async close(): Promise<void> {
+    this.release();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -164,7 +170,11 @@ export class TwilioStandin {
       this.held.add(res);
       return;
     }
-    if (fault && "delayMs" in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault && "delayMs" in fault) {
+      this.held.add(res);
+      await new Promise((r) => setTimeout(r, fault.delayMs).unref());
+      this.held.delete(res);
+    }
     if (res.destroyed) return;
     res.writeHead(201, { "content-type": "application/json" }).end(body);
   }

@@ -41,6 +41,7 @@ export async function openPg(url: string, opts: PgConnectOptions = {}): Promise<
 
 async function migrateLocked(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY.toString()]);
     try {
@@ -48,8 +49,12 @@ async function migrateLocked(pool: pg.Pool): Promise<void> {
     } finally {
       await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY.toString()]);
     }
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
   } finally {
-    client.release();
+    // After a failure the session may still hold the lock: destroy it rather than pool it.
+    client.release(broken);
   }
 }
 

@@ -6,22 +6,35 @@ import { withCleanErrors } from "./errors.js";
 import { deliveryJobs, sendAttempts } from "./schema.js";
 
 /**
- * Delivery jobs on PostgreSQL, where workers of N instances claim from one table. Each method is one
- * statement, as in the SQLite store; the claim adds FOR UPDATE SKIP LOCKED so concurrent workers take
- * disjoint jobs instead of queueing on each other's rows.
+ * Delivery jobs on PostgreSQL, where workers of N instances claim from one table. Each write is one
+ * guarded statement, as in the SQLite store; the claim's candidates are locked FOR UPDATE SKIP LOCKED
+ * so concurrent workers take disjoint jobs instead of queueing on each other's rows.
  */
 export class PgDeliveryJobs implements DeliveryJobStore {
   constructor(private readonly db: PgDb) {}
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<DeliveryJobRow[]> {
-    const due = claimable(now);
-    // The claim gate: the subquery locks up to `limit` due rows no other worker holds (SKIP LOCKED),
-    // and `due` is tested again on each locked row, so a job is claimed by exactly one worker.
-    const candidates = sql`select ${deliveryJobs.id} from ${deliveryJobs} where ${due} order by ${deliveryJobs.runAt} limit ${limit} for update skip locked`;
+    // Candidates as in the SQLite store: stale leases first (their worker died; the oldest work there
+    // is), then pending jobs in run_at order, each read by its own index range and LIMIT, so a claim
+    // costs O(limit) however long the backlog. FOR UPDATE SKIP LOCKED makes concurrent workers on
+    // other instances take disjoint candidates instead of queueing on each other's rows.
+    const candidates = sql`
+      with stale as (
+        select ${deliveryJobs.id} as id, ${deliveryJobs.leaseUntil} as at from ${deliveryJobs}
+        where ${deliveryJobs.status} = 'sending' and ${deliveryJobs.leaseUntil} <= ${now}::bigint
+        order by ${deliveryJobs.leaseUntil} limit ${limit} for update skip locked
+      ), pending as (
+        select ${deliveryJobs.id} as id, ${deliveryJobs.runAt} as at from ${deliveryJobs}
+        where ${deliveryJobs.status} = 'pending' and ${deliveryJobs.runAt} <= ${now}::bigint
+        order by ${deliveryJobs.runAt} limit ${limit} for update skip locked
+      )
+      select id from (select id, 0 as pri, at from stale union all select id, 1, at from pending) c order by pri, at limit ${limit}`;
+    // The claim gate: `claimable` is tested again on each locked row, so a job is claimed by exactly
+    // one worker. A claim counts a try, so a job that keeps killing its worker still runs out.
     return this.db
       .update(deliveryJobs)
       .set({ status: "sending", leaseOwner: owner, leaseUntil: now + leaseMs, attempts: sql`${deliveryJobs.attempts} + 1`, updatedAt: now })
-      .where(and(sql`${deliveryJobs.id} in (${candidates})`, due))
+      .where(and(sql`${deliveryJobs.id} in (${candidates})`, claimable(now)))
       .returning();
   }
 

@@ -2,6 +2,8 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 
 /** PostgreSQL SQLSTATE of unique_violation. */
 export const UNIQUE_VIOLATION = "23505";
+/** PostgreSQL SQLSTATE of deadlock_detected (one of the transactions was aborted; retrying is safe). */
+export const DEADLOCK_DETECTED = "40P01";
 
 /** The SQLSTATE of a failed query (drizzle wraps the driver's error in `cause`), or null. */
 export function pgCode(err: unknown): string | null {

@@ -160,9 +160,68 @@ export const riskDecisions = pgTable(
     createdAt: millis("created_at").notNull(),
   },
   (t) => [
-    index("risk_decisions_created_idx").on(t.createdAt),
-    index("risk_decisions_service_idx").on(t.serviceId, t.createdAt),
+    // Keyset paging newest first by (created_at, id): every filter's index ends in those two columns.
+    index("risk_decisions_created_idx").on(t.createdAt, t.id),
+    index("risk_decisions_service_idx").on(t.serviceId, t.createdAt, t.id),
     index("risk_decisions_verification_idx").on(t.verificationId),
+    index("risk_decisions_to_idx").on(t.to, t.createdAt, t.id),
+    index("risk_decisions_outcome_idx").on(t.serviceId, t.outcome, t.createdAt, t.id),
+    index("risk_decisions_country_idx").on(t.serviceId, t.country, t.createdAt, t.id),
+    index("risk_decisions_stage_idx").on(t.stage, t.createdAt, t.id).where(sql`stage is not null`),
+    index("risk_decisions_error_code_idx").on(t.errorCode, t.createdAt, t.id).where(sql`error_code is not null`),
+  ],
+);
+
+/** Counters of a roll-up row (see the SQLite schema); kept by triggers (drizzle/pg/*_risk_rollup_triggers.sql). */
+const rollupCounters = () => ({
+  decisions: integer("decisions").notNull().default(0),
+  allowed: integer("allowed").notNull().default(0),
+  sends: integer("sends").notNull().default(0),
+  checks: integer("checks").notNull().default(0),
+  prevented: integer("prevented").notNull().default(0),
+  converted: integer("converted").notNull().default(0),
+  approvals: integer("approvals").notNull().default(0),
+  shadowed: integer("shadowed").notNull().default(0),
+});
+
+/** Decision counters per service, HOUR or DAY bucket and dimensions ("" / 0 for none). */
+export const riskRollups = pgTable(
+  "risk_rollups",
+  {
+    span: text("span", { enum: ["HOUR", "DAY"] }).notNull(),
+    bucket: millis("bucket").notNull(),
+    serviceId: text("service_id").notNull(),
+    country: text("country").notNull(),
+    channel: text("channel").notNull(),
+    stage: text("stage").notNull(),
+    errorCode: integer("error_code").notNull(),
+    ...rollupCounters(),
+  },
+  (t) => [
+    primaryKey({ name: "risk_rollups_pk", columns: [t.span, t.serviceId, t.bucket, t.country, t.channel, t.stage, t.errorCode] }),
+    // PostgreSQL keeps rows in a heap (no WITHOUT ROWID): a range of buckets over every service is
+    // read through this index rather than one primary-key range per service as on SQLite.
+    index("risk_rollups_bucket_idx").on(t.span, t.bucket),
+  ],
+);
+
+/** Per service, UTC day and number prefix (daily only: an hourly prefix table would rival the log). */
+export const riskPrefixRollups = pgTable(
+  "risk_prefix_rollups",
+  {
+    day: millis("day").notNull(),
+    serviceId: text("service_id").notNull(),
+    prefix: text("prefix").notNull(),
+    country: text("country").notNull(),
+    channel: text("channel").notNull(),
+    stage: text("stage").notNull(),
+    errorCode: integer("error_code").notNull(),
+    ...rollupCounters(),
+  },
+  (t) => [
+    primaryKey({ name: "risk_prefix_rollups_pk", columns: [t.serviceId, t.day, t.prefix, t.country, t.channel, t.stage, t.errorCode] }),
+    index("risk_prefix_rollups_day_idx").on(t.day),
+    index("risk_prefix_rollups_blocked_idx").on(t.serviceId, t.day).where(sql`stage <> ''`),
   ],
 );
 

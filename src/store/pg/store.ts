@@ -12,7 +12,7 @@ import type {
   VerificationRow,
 } from "../types.js";
 import { openPg, type PgConnectOptions, type PgDb } from "./connect.js";
-import { UNIQUE_VIOLATION, pgCode, withCleanErrors } from "./errors.js";
+import { DEADLOCK_DETECTED, PgStoreError, UNIQUE_VIOLATION, pgCode, withCleanErrors } from "./errors.js";
 import { apiKeys, deliveryJobs, riskDecisions, sendAttempts, services, verifications } from "./schema.js";
 
 /** The columns of a VerificationRow: every column but `seq`, which is internal to PostgreSQL. */
@@ -20,8 +20,8 @@ const { seq: _seq, ...vCols } = getTableColumns(verifications);
 
 type CreateOrResendInput = Parameters<Store["createOrResend"]>[0];
 
-/** How often createOrResend starts over after losing a race to another instance. */
-const CREATE_RETRIES = 5;
+/** How often a statement that lost a race to another instance (23505, 40P01) is run again. */
+const RACE_RETRIES = 5;
 
 /**
  * The PostgreSQL store for N instances sharing one database. Same contract as the SQLite store
@@ -131,8 +131,10 @@ export class PgStore implements Store {
         // Another instance inserted the PENDING row between our SELECT and INSERT: the partial unique
         // index refused ours and rolled the transaction back. Start over; this time we find the row
         // and resend on it, exactly as if the requests had arrived one after the other.
-        if (pgCode(err) !== UNIQUE_VIOLATION || i >= CREATE_RETRIES) throw err;
+        if (pgCode(err) !== UNIQUE_VIOLATION || i >= RACE_RETRIES) throw err;
+        continue;
       }
+      if (i >= RACE_RETRIES) throw new PgStoreError("createOrResend: the pending verification kept changing under it", null);
     }
   }
 
@@ -253,10 +255,20 @@ export class PgStore implements Store {
   }
 
   async markConverted(verificationId: string): Promise<void> {
-    await this.db
-      .update(riskDecisions)
-      .set({ converted: true })
-      .where(and(eq(riskDecisions.verificationId, verificationId), eq(riskDecisions.kind, "START"), eq(riskDecisions.outcome, "ALLOWED")));
+    // The roll-up triggers update a few counter rows per decision row. Two verifications converting
+    // at once may reach shared counter rows in different orders; PostgreSQL then aborts one statement
+    // as a deadlock, and running it again is correct (it is idempotent: converted is set, not added).
+    for (let i = 0; ; i++) {
+      try {
+        await this.db
+          .update(riskDecisions)
+          .set({ converted: true })
+          .where(and(eq(riskDecisions.verificationId, verificationId), eq(riskDecisions.kind, "START"), eq(riskDecisions.outcome, "ALLOWED"), eq(riskDecisions.converted, false)));
+        return;
+      } catch (err) {
+        if (pgCode(err) !== DEADLOCK_DETECTED || i >= RACE_RETRIES) throw err;
+      }
+    }
   }
 
   async ping(): Promise<void> {

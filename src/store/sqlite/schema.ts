@@ -190,7 +190,9 @@ export const riskDecisions = sqliteTable(
  * the whole log (store/stats.ts says how queries combine them). Kept by SQLite triggers (migration
  * `risk_rollup_triggers`) in the same transaction as each insert and each `converted` change, so no
  * code path can forget them. The log is append-only; deleting decisions would need matching triggers.
- * Key columns use '' and 0 for "none": NULLs never collide in a unique index, which would break the upsert.
+ * Key columns use '' and 0 for "none": NULLs never collide in a unique key, which would break the upsert.
+ * Both roll-up tables are WITHOUT ROWID, which drizzle-kit cannot express: a future migration that
+ * rebuilds one of them must keep that (see drizzle/sqlite/*_rollups_without_rowid.sql).
  */
 const rollupCounters = () => ({
   /** Decisions (starts and checks). */
@@ -224,8 +226,11 @@ export const riskRollups = sqliteTable(
     ...rollupCounters(),
   },
   (t) => [
-    uniqueIndex("risk_rollups_key_idx").on(t.span, t.serviceId, t.bucket, t.country, t.channel, t.stage, t.errorCode),
-    index("risk_rollups_bucket_idx").on(t.span, t.bucket),
+    // WITHOUT ROWID (migration `rollups_without_rowid`): the rows are the primary key's B-tree, so a
+    // range of buckets is read in one sequential pass with its counters, not one lookup per row.
+    // A query over every service reads one key range per service (store/sqlite/stats.ts), so no
+    // index on the bucket alone is needed.
+    primaryKey({ name: "risk_rollups_pk", columns: [t.span, t.serviceId, t.bucket, t.country, t.channel, t.stage, t.errorCode] }),
   ],
 );
 
@@ -247,8 +252,8 @@ export const riskPrefixRollups = sqliteTable(
     ...rollupCounters(),
   },
   (t) => [
-    uniqueIndex("risk_prefix_rollups_key_idx").on(t.serviceId, t.day, t.prefix, t.country, t.channel, t.stage, t.errorCode),
-    index("risk_prefix_rollups_day_idx").on(t.day),
+    // WITHOUT ROWID, as risk_rollups.
+    primaryKey({ name: "risk_prefix_rollups_pk", columns: [t.serviceId, t.day, t.prefix, t.country, t.channel, t.stage, t.errorCode] }),
     // Top blocked prefixes read blocked rows only: a small partial index.
     index("risk_prefix_rollups_blocked_idx").on(t.serviceId, t.day).where(sql`stage <> ''`),
   ],

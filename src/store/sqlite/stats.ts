@@ -122,35 +122,54 @@ export class SqliteStatsStore implements StatsStore {
       ...COUNTERS.map((c) => `coalesce(sum(${c}), 0) as ${c}`),
     ].join(", ");
     const groupBy = dims.length ? sql.raw(` group by ${dims.map((d) => d.expr).join(", ")}`) : sql``;
-    return sql`select ${sql.raw(select)} from (${union})${groupBy}`;
+    return sql`${q.serviceId ? sql`` : EVERY_SERVICE}select ${sql.raw(select)} from (${union})${groupBy}`;
   }
 
   /** One segment as rows of (country, prefix, channel, stage, error_code, t, counters…). */
   private segmentSql(s: Segment, q: AggregateQuery): SQL {
     const counters = sql.raw(COUNTERS.join(", "));
-    const service = (col: string) => (q.serviceId ? sql` and ${sql.raw(col)} = ${q.serviceId}` : sql``);
+    // Every service: one primary-key range per service (the ids come from EVERY_SERVICE), not a walk
+    // of the whole table by bucket; the log's own indexes serve either case.
+    const service = (col: string, every: "rollup_services" | "prefix_services" | null) =>
+      q.serviceId ? sql` and ${sql.raw(col)} = ${q.serviceId}` : every ? sql.raw(` and ${col} in (select id from ${every})`) : sql``;
     const country = (col: string) => (q.country ? sql` and ${sql.raw(col)} = ${q.country}` : sql``);
     switch (s.source) {
       case "HOUR":
       case "DAY":
         return sql`select country, '' as prefix, channel, stage, error_code, bucket as t, ${counters}
-          from risk_rollups where span = ${s.source}${service("service_id")} and bucket >= ${s.from} and bucket < ${s.until}${country("country")}${
+          from risk_rollups where span = ${s.source}${service("service_id", "rollup_services")} and bucket >= ${s.from} and bucket < ${s.until}${country("country")}${
             q.blockedOnly ? sql` and stage <> ''` : sql``
           }`;
       case "PREFIX_DAY":
         return sql`select country, prefix, channel, stage, error_code, day as t, ${counters}
-          from risk_prefix_rollups where day >= ${s.from} and day < ${s.until}${service("service_id")}${country("country")}${
+          from risk_prefix_rollups where day >= ${s.from} and day < ${s.until}${service("service_id", "prefix_services")}${country("country")}${
             q.blockedOnly ? sql` and stage <> ''` : sql``
           }`;
       case "LOG":
         return sql`select coalesce(d.country, '') as country, coalesce(d.prefix, '') as prefix, coalesce(d.channel, '') as channel,
             coalesce(d.stage, '') as stage, coalesce(d.error_code, 0) as error_code, d.created_at as t, ${LOG_COUNTERS}
-          from risk_decisions d where d.created_at >= ${s.from} and d.created_at < ${s.until}${service("d.service_id")}${country("d.country")}${
+          from risk_decisions d where d.created_at >= ${s.from} and d.created_at < ${s.until}${service("d.service_id", null)}${country("d.country")}${
             q.blockedOnly ? sql` and d.outcome = 'BLOCKED'` : sql``
           }`;
     }
   }
 }
+
+/**
+ * The services that have roll-ups, found by skipping from one service id to the next along the
+ * primary key (SQLite has no loose index scan; this recursive form is the documented stand-in). A few
+ * index seeks, and it includes services deleted since (their decisions stay in the log).
+ */
+const EVERY_SERVICE = sql.raw(`with recursive
+  rollup_services(id) as (
+    select min(service_id) from risk_rollups where span = 'DAY'
+    union all
+    select (select min(service_id) from risk_rollups where span = 'DAY' and service_id > r.id) from rollup_services r where r.id is not null),
+  prefix_services(id) as (
+    select min(service_id) from risk_prefix_rollups
+    union all
+    select (select min(service_id) from risk_prefix_rollups where service_id > p.id) from prefix_services p where p.id is not null)
+`);
 
 function zeroCounters() {
   return { decisions: 0, allowed: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0 };

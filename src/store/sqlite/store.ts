@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { and, eq, lt, lte, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
@@ -19,6 +19,7 @@ import type {
 import type { DeliveryJobBuilder } from "../delivery.js";
 import * as schema from "./schema.js";
 import { cacheStatements } from "./statement-cache.js";
+import { prepareHotQueries, type HotQueries } from "./hot-queries.js";
 
 const { services, apiKeys, verifications, sendAttempts, riskDecisions, deliveryJobs } = schema;
 
@@ -59,9 +60,12 @@ export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
   readonly sqlite: Database.Database;
   readonly db: BetterSQLite3Database<typeof schema>;
+  /** The per-request lookups and the decision insert, prepared once (see hot-queries.ts). */
+  private readonly hot: HotQueries;
 
   constructor(file: string) {
     ({ sqlite: this.sqlite, db: this.db } = openSqlite(file));
+    this.hot = prepareHotQueries(this.db);
   }
 
   async insertService(row: ServiceRow): Promise<void> {
@@ -80,7 +84,7 @@ export class SqliteStore implements Store {
   }
 
   async getService(id: string): Promise<ServiceRow | null> {
-    const row = this.db.select().from(services).where(eq(services.id, id)).get();
+    const row = this.hot.serviceById.get({ id });
     return row ? toService(row) : null;
   }
 
@@ -93,7 +97,7 @@ export class SqliteStore implements Store {
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
-    return this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get() ?? null;
+    return this.hot.apiKeyByHash.get({ keyHash }) ?? null;
   }
 
   async countAdminKeys(): Promise<number> {
@@ -115,17 +119,11 @@ export class SqliteStore implements Store {
   }
 
   async getVerification(id: string): Promise<VerificationRow | null> {
-    return this.db.select().from(verifications).where(eq(verifications.id, id)).get() ?? null;
+    return this.hot.verificationById.get({ id }) ?? null;
   }
 
   async findPending(serviceId: string, to: string): Promise<VerificationRow | null> {
-    return (
-      this.db
-        .select()
-        .from(verifications)
-        .where(and(eq(verifications.serviceId, serviceId), eq(verifications.to, to), eq(verifications.status, "PENDING")))
-        .get() ?? null
-    );
+    return this.hot.pendingVerification.get({ serviceId, to }) ?? null;
   }
 
   async findLatest(serviceId: string, to: string): Promise<VerificationRow | null> {
@@ -150,13 +148,10 @@ export class SqliteStore implements Store {
   }): Promise<CreateOrResendResult> {
     const { fresh, attempt, maxSendAttempts, now, job } = input;
     return this.db.transaction((tx): CreateOrResendResult => {
-      const pendingFor = and(eq(verifications.serviceId, fresh.serviceId), eq(verifications.to, fresh.to), eq(verifications.status, "PENDING"));
-      // A PENDING row past its TTL is dead: expire it so a fresh code can be issued.
-      tx.update(verifications)
-        .set({ status: "EXPIRED", updatedAt: now })
-        .where(and(pendingFor, lte(verifications.expiresAt, now)))
-        .run();
-      const live = tx.select().from(verifications).where(pendingFor).get();
+      // A PENDING row past its TTL is dead: expire it so a fresh code can be issued. (Prepared
+      // statements run on this connection, so inside this transaction.)
+      this.hot.expireStalePending.run({ serviceId: fresh.serviceId, to: fresh.to, now });
+      const live = this.hot.pendingVerification.get({ serviceId: fresh.serviceId, to: fresh.to });
       if (live) {
         // Guarded resend: the send cap is checked in the same statement that counts the send.
         const bumped = tx
@@ -167,13 +162,13 @@ export class SqliteStore implements Store {
           .get();
         if (!bumped) return { kind: "max_sends", verification: live };
         const a = { ...attempt, verificationId: live.id };
-        tx.insert(sendAttempts).values(a).run();
+        this.hot.insertSendAttempt.run({ ...a });
         // The transactional outbox: the send job commits (or rolls back) with the attempt it sends.
         if (job) tx.insert(deliveryJobs).values(job(bumped, a)).run();
         return { kind: "resent", verification: bumped, attempt: a };
       }
-      tx.insert(verifications).values(fresh).run();
-      tx.insert(sendAttempts).values(attempt).run();
+      this.hot.insertVerification.run({ ...fresh });
+      this.hot.insertSendAttempt.run({ ...attempt });
       if (job) tx.insert(deliveryJobs).values(job(fresh, attempt)).run();
       return { kind: "created", verification: fresh, attempt };
     });
@@ -182,12 +177,7 @@ export class SqliteStore implements Store {
   async approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
     // The race gate: only one UPDATE can match `status = 'PENDING'`, so two correct codes sent at
     // once approve exactly once; the loser sees not_pending.
-    const row = this.db
-      .update(verifications)
-      .set({ status: "APPROVED", checkAttempts: sql`${verifications.checkAttempts} + 1`, updatedAt: now })
-      .where(this.checkable(id, maxCheckAttempts, now))
-      .returning()
-      .get();
+    const row = this.hot.approve.get({ id, maxCheckAttempts, now });
     if (row) return { kind: "approved", verification: row };
     return { kind: "not_pending", verification: await this.getVerification(id) };
   }
@@ -242,7 +232,7 @@ export class SqliteStore implements Store {
 
   async listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
     // rowid keeps sends made in the same millisecond in the order they were made (ids are random).
-    return this.db.select().from(sendAttempts).where(eq(sendAttempts.verificationId, verificationId)).orderBy(sendAttempts.at, sql`rowid`).all();
+    return this.hot.listSendAttempts.all({ verificationId });
   }
 
   async updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null> {
@@ -254,15 +244,11 @@ export class SqliteStore implements Store {
   }
 
   async insertDecision(row: RiskDecisionRow): Promise<void> {
-    this.db.insert(riskDecisions).values(row).run();
+    this.hot.insertDecision.run({ ...row });
   }
 
   async markConverted(verificationId: string): Promise<void> {
-    this.db
-      .update(riskDecisions)
-      .set({ converted: true })
-      .where(and(eq(riskDecisions.verificationId, verificationId), eq(riskDecisions.kind, "START"), eq(riskDecisions.outcome, "ALLOWED")))
-      .run();
+    this.hot.markConverted.run({ verificationId });
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,150 @@
+import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import {
+  planSegments,
+  type AggregateQuery,
+  type AggregateRow,
+  type DecisionCursor,
+  type DecisionFilter,
+  type Segment,
+  type StatsDimension,
+  type StatsStore,
+} from "../stats.js";
+import type { RiskDecisionRow } from "../types.js";
+import type { PgDb } from "./connect.js";
+import { withCleanErrors } from "./errors.js";
+import { riskDecisions } from "./schema.js";
+
+/** Counter columns every segment yields, in this order. */
+const COUNTERS = ["decisions", "allowed", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
+
+/**
+ * The counters of one raw decision, exactly as the roll-up triggers (drizzle/pg/*_risk_rollup_triggers.sql)
+ * count it (booleans cast to integers, which SQLite does implicitly), so a LOG segment adds up as a roll-up does.
+ */
+const LOG_COUNTERS = sql.raw(`1 as decisions,
+  (d.outcome = 'ALLOWED')::integer as allowed,
+  (d.kind = 'START' and d.outcome = 'ALLOWED')::integer as sends,
+  (d.kind = 'CHECK')::integer as checks,
+  (d.kind = 'START' and d.outcome = 'BLOCKED' and coalesce(d.error_code, 0) <> 60200)::integer as prevented,
+  d.converted::integer as converted,
+  (d.converted and risk_decision_first_send(d))::integer as approvals,
+  (d.outcome = 'ALLOWED' and d.shadow is not null)::integer as shadowed`);
+
+/** How each dimension is selected from the union of segments (t = the row's time or bucket start). */
+const DIMENSIONS: Record<StatsDimension, { column: keyof AggregateRow; expr: string; numeric: boolean }> = {
+  COUNTRY: { column: "country", expr: "nullif(country, '')", numeric: false },
+  PREFIX: { column: "prefix", expr: "nullif(prefix, '')", numeric: false },
+  STAGE: { column: "stage", expr: "nullif(stage, '')", numeric: false },
+  ERROR_CODE: { column: "errorCode", expr: "nullif(error_code, 0)", numeric: true },
+  CHANNEL: { column: "channel", expr: "nullif(channel, '')", numeric: false },
+  HOUR: { column: "hour", expr: "t - t % 3600000", numeric: true },
+  DAY: { column: "day", expr: "t - t % 86400000", numeric: true },
+};
+
+/**
+ * Fraud statistics and the attempts log over PostgreSQL: the SQLite store's plan (store/stats.ts:
+ * roll-ups for whole buckets, the log only for partial ones at the ends) and the same SQL, with
+ * PostgreSQL's spelling where it differs. bigint results (sums, times) arrive as strings and are
+ * converted here.
+ */
+export class PgStatsStore implements StatsStore {
+  constructor(private readonly db: PgDb) {}
+
+  async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
+    const { rows } = await this.db.execute<Record<string, number | string | null>>(this.aggregateSql(q));
+    const dims = q.groupBy.map((d) => DIMENSIONS[d]);
+    return rows.map((r) => {
+      const row: AggregateRow = { country: null, prefix: null, stage: null, errorCode: null, channel: null, hour: null, day: null, blocked: 0, ...zeroCounters() };
+      for (const d of dims) {
+        const v = r[d.column] ?? null;
+        (row as unknown as Record<string, unknown>)[d.column] = v === null ? null : d.numeric ? Number(v) : v;
+      }
+      for (const c of COUNTERS) row[c] = Number(r[c] ?? 0);
+      row.blocked = row.decisions - row.allowed;
+      return row;
+    });
+  }
+
+  async listDecisions(q: { filter: DecisionFilter; after: DecisionCursor | null; limit: number }): Promise<RiskDecisionRow[]> {
+    return this.db
+      .select()
+      .from(riskDecisions)
+      .where(this.logWhere(q.filter, q.after))
+      .orderBy(desc(riskDecisions.createdAt), desc(riskDecisions.id))
+      .limit(q.limit);
+  }
+
+  /** EXPLAIN of an aggregate (which indexes each segment reads), for benchmarks and tests. */
+  async explainAggregate(q: AggregateQuery): Promise<string[]> {
+    const { rows } = await this.db.execute<{ "QUERY PLAN": string }>(sql`explain ${this.aggregateSql(q)}`);
+    return rows.map((r) => r["QUERY PLAN"]);
+  }
+
+  private logWhere(f: DecisionFilter, after: DecisionCursor | null): SQL | undefined {
+    const d = riskDecisions;
+    return and(
+      f.serviceId ? eq(d.serviceId, f.serviceId) : undefined,
+      f.to ? eq(d.to, f.to) : undefined,
+      f.country ? eq(d.country, f.country) : undefined,
+      f.kind ? eq(d.kind, f.kind) : undefined,
+      f.outcome ? eq(d.outcome, f.outcome) : undefined,
+      f.stage ? eq(d.stage, f.stage) : undefined,
+      f.errorCode != null ? eq(d.errorCode, f.errorCode) : undefined,
+      f.from != null ? gte(d.createdAt, f.from) : undefined,
+      f.until != null ? lt(d.createdAt, f.until) : undefined,
+      // Keyset: a row value comparison, one index range read in order.
+      after ? sql`(${d.createdAt}, ${d.id}) < (${after.createdAt}::bigint, ${after.id}::text)` : undefined,
+    );
+  }
+
+  private aggregateSql(q: AggregateQuery): SQL {
+    const segments = planSegments(q);
+    const union = segments.length ? sql.join(segments.map((s) => this.segmentSql(s, q)), sql` union all `) : sql`select ${emptySegment()} where false`;
+    const dims = q.groupBy.map((d) => DIMENSIONS[d]);
+    const select = [
+      ...dims.map((d) => `${d.expr} as "${d.column}"`),
+      ...COUNTERS.map((c) => `coalesce(sum(${c}), 0) as ${c}`),
+    ].join(", ");
+    const groupBy = dims.length ? sql.raw(` group by ${dims.map((d) => d.expr).join(", ")}`) : sql``;
+    return sql`select ${sql.raw(select)} from (${union}) as segments${groupBy}`;
+  }
+
+  /** One segment as rows of (country, prefix, channel, stage, error_code, t, counters…). */
+  private segmentSql(s: Segment, q: AggregateQuery): SQL {
+    const counters = sql.raw(COUNTERS.join(", "));
+    const service = (col: string) => (q.serviceId ? sql` and ${sql.raw(col)} = ${q.serviceId}` : sql``);
+    const country = (col: string) => (q.country ? sql` and ${sql.raw(col)} = ${q.country}` : sql``);
+    const from = sql`${s.from}::bigint`;
+    const until = sql`${s.until}::bigint`;
+    switch (s.source) {
+      case "HOUR":
+      case "DAY":
+        return sql`select country, '' as prefix, channel, stage, error_code, bucket as t, ${counters}
+          from risk_rollups where span = ${s.source}${service("service_id")} and bucket >= ${from} and bucket < ${until}${country("country")}${
+            q.blockedOnly ? sql` and stage <> ''` : sql``
+          }`;
+      case "PREFIX_DAY":
+        return sql`select country, prefix, channel, stage, error_code, day as t, ${counters}
+          from risk_prefix_rollups where day >= ${from} and day < ${until}${service("service_id")}${country("country")}${
+            q.blockedOnly ? sql` and stage <> ''` : sql``
+          }`;
+      case "LOG":
+        return sql`select coalesce(d.country, '') as country, coalesce(d.prefix, '') as prefix, coalesce(d.channel, '') as channel,
+            coalesce(d.stage, '') as stage, coalesce(d.error_code, 0) as error_code, d.created_at as t, ${LOG_COUNTERS}
+          from risk_decisions d where d.created_at >= ${from} and d.created_at < ${until}${service("d.service_id")}${country("d.country")}${
+            q.blockedOnly ? sql` and d.outcome = 'BLOCKED'` : sql``
+          }`;
+    }
+  }
+}
+
+withCleanErrors(PgStatsStore);
+
+function zeroCounters() {
+  return { decisions: 0, allowed: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0 };
+}
+
+/** A row of the segment shape, for an empty range (keeps the outer query valid). */
+function emptySegment(): SQL {
+  return sql.raw(`'' as country, '' as prefix, '' as channel, '' as stage, 0 as error_code, 0::bigint as t, ${COUNTERS.map((c) => `0 as ${c}`).join(", ")}`);
+}

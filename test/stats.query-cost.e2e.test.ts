@@ -1,0 +1,97 @@
+import { getIntrospectionQuery } from "graphql";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_KEY, createService, errorOf, ok, startServer, type TestServer } from "./helpers/harness.js";
+import { record, wsClient, type WsClient } from "./helpers/ws.js";
+
+/**
+ * Query cost limits (src/graphql/cost.ts): a depth limit and a cost limit, checked before any
+ * resolver runs, over HTTP and WebSocket. Errors are QUERY_TOO_COMPLEX (20400) through the one error
+ * formatter. Cost here: 250 per field that reads statistics, 1 per other object, 0 per scalar, and what
+ * is below a `first`/`limit` list counted that many times (a variable as 100).
+ */
+
+const RANGE = `from: "2026-01-01T00:00:00Z", until: "2026-01-02T00:00:00Z"`;
+const ROW = "country attempts allowed blocked sends approvals conversionRatePercentage preventedSends savedUsd";
+const aliases = (n: number, body: (i: number) => string) => Array.from({ length: n }, (_, i) => `a${i}: ${body(i)}`).join("\n");
+
+describe("query cost limits (defaults: depth 10, cost 5000)", () => {
+  let s: TestServer;
+  const clients: WsClient[] = [];
+  beforeAll(async () => {
+    s = await startServer();
+    await createService(s);
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+  afterAll(async () => s?.close());
+
+  it("a full fraud report (totals, 1,000 rows, top lists, group count) is within the limit", async () => {
+    const q = `{ fraudStats(${RANGE}, groupBy: [COUNTRY, DAY]) { groupCount totals { ${ROW} } rows(limit: 1000) { ${ROW} } topBlockedPrefixes(limit: 100) { prefix blocked } topBlockedCountries { country blocked } } }`;
+    const r = await s.gql(q);
+    expect(r.errors).toBeUndefined();
+    expect(r.status).toBe(200);
+  });
+
+  it("thirty aliased reports are refused before anything runs: 20400 QUERY_TOO_COMPLEX, HTTP 400, the cost in the message", async () => {
+    // Each: 10 (fraudStats) + 250 (totals, a statistics read; its scalars are free) = 260; 30 of them = 7800.
+    const r = await s.gql(`{ ${aliases(30, () => `fraudStats(${RANGE}) { totals { attempts } }`)} }`);
+    expect(r.status).toBe(400);
+    expect(r.data).toBeNull();
+    expect(errorOf(r)).toMatchObject({ code: "QUERY_TOO_COMPLEX", errorCode: 20400, message: expect.stringMatching(/costs 7800; at most 5000/) });
+    expect(Object.keys(r.errors![0]!.extensions).sort()).toEqual(["code", "errorCode"]);
+  });
+
+  it("pages multiply what is below them; a page size given as a variable counts as 100", async () => {
+    // Each alias: 250 + 100 × (edge 1 + node 1) = 450. Eleven fit (4950), twelve do not (5400).
+    const page = (n: number, first: string) =>
+      `query${first === "$n" ? "($n: Int!)" : ""} { ${aliases(n, () => `verificationAttempts(first: ${first}) { edges { cursor node { id to } } }`)} }`;
+    expect((await s.gql(page(11, "$n"), { n: 100 })).errors).toBeUndefined();
+    expect(errorOf(await s.gql(page(12, "$n"), { n: 1 }))).toMatchObject({ code: "QUERY_TOO_COMPLEX", message: expect.stringMatching(/costs 5400/) });
+    expect(errorOf(await s.gql(page(12, "100"), {}))).toMatchObject({ code: "QUERY_TOO_COMPLEX", message: expect.stringMatching(/costs 5400/) });
+    expect((await s.gql(page(12, "10"), {})).errors).toBeUndefined(); // 12 × (250 + 10 × 2) = 3240
+  });
+
+  it("fragments count where they are spread, and a fan-out of fragments is refused quickly, not explored 2^25 times", async () => {
+    const frags = Array.from({ length: 25 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join("\n");
+    const doc = `{ ...F0 }\n${frags}\nfragment F25 on Query { fraudStats(${RANGE}) { totals { attempts } } }`;
+    const started = performance.now();
+    const r = await s.gql(doc);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(errorOf(r)).toMatchObject({ code: "QUERY_TOO_COMPLEX", errorCode: 20400 });
+  });
+
+  it("a fragment cycle is a plain validation error (60200), not a stack overflow", async () => {
+    const r = await s.gql(`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`);
+    expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });
+  });
+
+  it("GraphiQL's introspection query is allowed", async () => {
+    const r = ok(await s.gql<{ __schema: { queryType: { name: string } } }>(getIntrospectionQuery()));
+    expect(r.__schema.queryType.name).toBe("Query");
+  });
+
+  it("over WebSocket the same limit answers an `error` message with QUERY_TOO_COMPLEX, and the socket stays open", async () => {
+    const c = wsClient(s, ADMIN_KEY);
+    clients.push(c);
+    const refused = record(c, `{ ${aliases(30, () => `fraudStats(${RANGE}) { totals { attempts } }`)} }`, {});
+    const { error } = await refused.ended;
+    expect(error).toEqual([expect.objectContaining({ extensions: { code: "QUERY_TOO_COMPLEX", errorCode: 20400 }, message: expect.stringMatching(/costs 7800/) })]);
+    const fine = record<{ fraudStats: { totals: { attempts: number } } }>(c, `{ fraudStats(${RANGE}) { totals { attempts } } }`, {});
+    expect((await fine.waitFor(1))[0]!.data!.fraudStats.totals.attempts).toBe(0);
+  });
+});
+
+describe("query depth limit (GRAPHQL_MAX_DEPTH=4)", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ env: { GRAPHQL_MAX_DEPTH: "4" } });
+  });
+  afterAll(async () => s?.close());
+
+  it("allows four levels and refuses five with 20400", async () => {
+    expect((await s.gql(`{ verificationAttempts(first: 1) { edges { node { id } } } }`)).errors).toBeUndefined();
+    const r = await s.gql(`{ verificationAttempts(first: 1) { edges { node { tags { key } } } } }`);
+    expect(errorOf(r)).toMatchObject({ code: "QUERY_TOO_COMPLEX", errorCode: 20400, message: expect.stringMatching(/nested 5 levels deep; at most 4/) });
+  });
+});
