@@ -91,7 +91,7 @@ export async function runMicro(s: BenchSettings, log: (line: string) => void): P
   const limitsDb = await openDatabase({ kind: "sqlite", file: join(dir, "limits.db") });
   try {
     const service: ServiceRow = await app.services.services.create({ friendlyName: "Bench", riskSettings: { shadowStages: BENCH_SHADOW_STAGES } });
-    const warmup = Math.min(2000, Math.ceil(s.microIterations / 10));
+    const warmup = Math.min(1000, Math.ceil(s.microIterations / 5));
     const n = s.microIterations + warmup;
     // Three disjoint ranges of numbers: the START loop, the CHECK loop, the per-stage loops.
     const phones = new PhoneSource(13);

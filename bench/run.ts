@@ -127,11 +127,16 @@ async function main(): Promise<void> {
       "\n";
   }
 
-  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   process.stdout.write("\n" + renderTable(rows) + "\n\n");
   for (const note of notes) process.stdout.write(note + "\n\n");
   if (profileText) process.stdout.write(profileText + "\n");
-  process.stdout.write(`Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}). Results: bench/results.json\n`);
+  const loadAtEnd = machine().loadAverage1m;
+  results.loadAverage1mAtEnd = loadAtEnd;
+  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(
+    `Machine: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node} (${m.platform}); ` +
+      `1-minute load average ${m.loadAverage1m.toFixed(1)} at the start, ${loadAtEnd.toFixed(1)} at the end. Results: bench/results.json\n`,
+  );
 }
 
 main().catch((err) => {

@@ -118,7 +118,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const limitsAdmin = new LimitsAdmin({ store, spend: database.limits, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
   const serviceAdmin = new Services(store, clock);
   const fraudAdmin = new FraudAdmin({ store: database.fraud, services: serviceAdmin, detector, clock, stageNames: pipeline.stageNames });
-  const stats = new FraudStats({ stats: database.stats, store, prices, clock });
+  const stats = new FraudStats({ stats: database.stats, store, prices });
   const decisionLog = new DecisionLog(database.stats);
   const watcher = new EventWatcher({ pubSub, store, lifecycle, clock });
   const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher };

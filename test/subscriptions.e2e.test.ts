@@ -101,6 +101,15 @@ describe("subscriptions over graphql-ws", () => {
     expect(events.every((e) => e.serviceId === serviceA)).toBe(true);
   });
 
+  it("delivery status reports reach the verification's watchers with their status and error code", async () => {
+    const v = await startVerification(s, { serviceId: serviceA, to: freshMobile() });
+    const sub = record<{ verificationUpdated: Ev & { deliveryStatus: string | null } }>(connect(s, keyA), `subscription($id: ID!) { verificationUpdated(verificationId: $id) { ${FIELDS} deliveryStatus } }`, { id: v.id });
+    await sub.waitFor(1);
+    // What the delivery worker and the Twilio status callback publish, through the app's own PubSub.
+    s.app.pubSub.publish("verification", v.id, { type: "DELIVERY_STATUS", serviceId: serviceA, verificationId: v.id, status: "PENDING", channel: "SMS", at: Date.now(), deliveryStatus: "undelivered", errorCode: 30003, country: "GB" });
+    expect((await sub.waitFor(2))[1]!.data!.verificationUpdated).toMatchObject({ type: "DELIVERY_STATUS", deliveryStatus: "undelivered", errorCode: 30003, status: "PENDING" });
+  });
+
   it("twenty subscribers on one verification (one socket each, and five on one socket) all get the same events in order", async () => {
     const to = freshMobile();
     const v = await startVerification(s, { serviceId: serviceA, to });
@@ -200,6 +209,29 @@ describe("subscriptions over graphql-ws", () => {
     // An admin watches any service's verification.
     const admin = record<Updated>(connect(s, ADMIN_KEY), UPDATED, { id: vA.id });
     expect((await admin.waitFor(1))[0]!.data!.verificationUpdated).toMatchObject({ type: "SUBSCRIBED", verificationId: vA.id, serviceId: serviceA });
+  });
+});
+
+describe("a key revoked while its socket is open", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+  });
+  afterAll(async () => s?.close());
+
+  it("starts nothing new on that socket (20401); what already runs goes on", async () => {
+    const serviceId = await createCoreService(s);
+    const key = await createClientKey(s, serviceId);
+    const v = await startVerification(s, { serviceId, to: freshMobile() });
+    const c = connect(s, key.secret);
+    const before = record<Updated>(c, UPDATED, { id: v.id });
+    await before.waitFor(1);
+    ok(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.id }));
+    const after = record(c, UPDATED, { id: v.id });
+    expect(await after.ended).toEqual({ error: null });
+    expect(after.results[0]!.errors?.[0]?.extensions).toEqual({ code: "UNAUTHENTICATED", errorCode: 20401 });
+    ok(await s.gql(CANCEL, { serviceId, id: v.id }));
+    expect((await before.waitFor(2))[1]!.data!.verificationUpdated.type).toBe("CANCELED");
   });
 });
 

@@ -1,5 +1,4 @@
-import { cpus } from "node:os";
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 
 /** Knobs, all from the environment so a quick run and the README run use the same code. */
 export interface BenchSettings {
@@ -9,7 +8,7 @@ export interface BenchSettings {
   warmup: number;
   /** Concurrent HTTP connections (BENCH_CONNECTIONS, default 10). */
   connections: number;
-  /** Decisions per micro-benchmark (BENCH_MICRO_ITERATIONS, default 20000). */
+  /** Decisions per micro-benchmark (BENCH_MICRO_ITERATIONS, default 5000). */
   microIterations: number;
   /** Attempt rows seeded for the admin queries (BENCH_ROWS, default 1000000). */
   rows: number;
@@ -39,7 +38,7 @@ export function readSettings(): BenchSettings {
     duration: num("BENCH_DURATION", 10),
     warmup: num("BENCH_WARMUP", 2),
     connections: num("BENCH_CONNECTIONS", 10),
-    microIterations: num("BENCH_MICRO_ITERATIONS", 20_000),
+    microIterations: num("BENCH_MICRO_ITERATIONS", 5000),
     rows: num("BENCH_ROWS", 1_000_000),
     queryReps: num("BENCH_QUERY_REPS", 5),
     subscribers: num("BENCH_SUBSCRIBERS", 1000),
@@ -50,12 +49,14 @@ export function readSettings(): BenchSettings {
 }
 
 /** The machine, as the README table reports it. */
-export function machine(): { nproc: number; cpu: string; node: string; platform: string; memoryGiB: number } {
+export function machine(): { nproc: number; cpu: string; node: string; platform: string; memoryGiB: number; loadAverage1m: number } {
   return {
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model ?? "unknown",
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine skews every absolute number (not the ratios as much): say how busy it was.
+    loadAverage1m: loadavg()[0]!,
   };
 }

@@ -59,7 +59,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   };
 
   const formatError = createFormatError(deps.app.log);
-  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller | null; ip?: string | null }>(
+  const wsCleanup = useServer<Record<string, unknown>, { ip?: string | null }>(
     {
       schema: deps.schema,
       onConnect: async (ctx) => {
@@ -71,16 +71,19 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         });
         // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
         if (!caller) return false;
-        ctx.extra.caller = caller;
         ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
         return true;
       },
-      context: (ctx): GraphQLContext => ({
-        caller: ctx.extra.caller ?? null,
-        ip: ctx.extra.ip ?? null,
-        requestId: randomUUID(),
-        app: deps.app,
-      }),
+      context: async (ctx): Promise<GraphQLContext> => {
+        // Each operation reads the key again (one indexed lookup): a key revoked while its socket is
+        // open starts nothing new there (resolvers answer 20401). Running subscriptions keep going.
+        const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const caller = await authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
+          deps.app.log.error("websocket authentication failed", { error: String(err) });
+          return null;
+        });
+        return { caller, ip: ctx.extra.ip ?? null, requestId: randomUUID(), app: deps.app };
+      },
       // The same validation rules (query cost limits) as over HTTP.
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...(deps.validationRules ?? [])]),
       // Errors reach WebSocket clients through the same formatter as HTTP ones: our code and errorCode,

@@ -1,4 +1,3 @@
-import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import { toMicros, type PriceLookup } from "../risk/prices.js";
 import type { AggregateRow, DecisionCounters, StatsDimension, StatsStore } from "../store/stats.js";
@@ -51,8 +50,8 @@ export interface AttemptsSummary {
 export interface FraudStatsDeps {
   stats: StatsStore;
   store: Pick<Store, "getService">;
+  /** The price table (risk/prices.ts): one snapshot per report prices every prevented send. */
   prices: { snapshot(): Promise<PriceLookup> };
-  clock: Clock;
 }
 
 /**

@@ -49,7 +49,7 @@ export interface AggregateQuery {
   until: number;
   /** Only decisions for numbers of this country (ISO alpha-2). */
   country?: string | null;
-  /** Only blocked decisions (the top-blocked lists). */
+  /** Only blocked decisions (the top-blocked lists, and pricing the prevented sends). */
   blockedOnly?: boolean;
   /** PREFIX cannot be combined with HOUR (prefixes are rolled up per day). */
   groupBy: StatsDimension[];
@@ -133,12 +133,4 @@ export function planSegments(q: Pick<AggregateQuery, "from" | "until" | "groupBy
   };
   cover(q.from, q.until, levels);
   return out;
-}
-
-/** A stand-in for a dialect whose statistics are not written yet: every call fails (INTERNAL to callers). */
-export function statsNotImplemented(dialect: string): StatsStore {
-  const fail = async (): Promise<never> => {
-    throw new Error(`fraud statistics are not implemented for ${dialect} yet`);
-  };
-  return { aggregate: fail, listDecisions: fail };
 }

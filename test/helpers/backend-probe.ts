@@ -54,13 +54,35 @@ export async function probeBackends(
   };
 }
 
+/** Deletes every Redis key this run wrote (`vg-test:<runId>:…`, see randomRedisPrefix). */
+export async function deleteRunKeys(status: BackendStatus): Promise<number> {
+  if (!status.redis.available) return 0;
+  const redis = new Redis(status.redis.url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  let n = 0;
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `vg-test:${status.runId}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) n += await redis.del(...keys);
+    } while (cursor !== "0");
+  } catch {
+    // best effort: the keys expire on their own
+  } finally {
+    redis.disconnect();
+  }
+  return n;
+}
+
 /**
  * Drops every database this run created and left behind (a test that crashed before its own cleanup,
  * or servers the harness restarted over one database). Other runs' databases are not touched.
  */
 export async function dropRunDatabases(status: BackendStatus): Promise<number> {
   if (!status.pg.available) return 0;
-  const client = new pg.Client({ connectionString: status.pg.url, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: status.pg.url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ datname: string }>("select datname from pg_database where datname like $1", [`vg_${status.runId}_%`]);
@@ -74,7 +96,7 @@ export async function dropRunDatabases(status: BackendStatus): Promise<number> {
 }
 
 async function probePg(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query("select 1");
@@ -87,7 +109,7 @@ async function probePg(url: string): Promise<string | null> {
 }
 
 async function probeRedis(url: string): Promise<string | null> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // The socket's own error (ECONNREFUSED, …) says more than connect()'s "Connection is closed".
   let socketError: unknown = null;
   redis.on("error", (err) => (socketError ??= err));

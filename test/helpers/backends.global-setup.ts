@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { dropRunDatabases, probeBackends, redact, type BackendProbe, type BackendStatus } from "./backend-probe.js";
+import { deleteRunKeys, dropRunDatabases, probeBackends, redact, type BackendProbe, type BackendStatus } from "./backend-probe.js";
 
 /**
  * vitest globalSetup: probes PostgreSQL and Redis once per run, hands the verdict to the test files
@@ -13,7 +13,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const notice = describe(status);
   process.stdout.write(notice);
   return async () => {
-    await dropRunDatabases(status);
+    await Promise.all([dropRunDatabases(status), deleteRunKeys(status)]);
     process.stdout.write(notice);
   };
 }
@@ -26,7 +26,7 @@ function describe(s: BackendStatus): string {
   return [
     "",
     "verify-guard backend suites:",
-    line("PostgreSQL", s.pg, "store contracts on PostgreSQL, PostgreSQL readiness/errors, two-instance and shutdown processes"),
+    line("PostgreSQL", s.pg, "store contracts, migrations, readiness and security on PostgreSQL; two-instance and shutdown processes"),
     line("Redis", s.redis, "limiter and window-counter contracts on Redis, Redis events, two-instance and shutdown processes"),
     "",
   ].join("\n") + "\n";

@@ -56,9 +56,9 @@ async function adminQuery(serverUrl: string, text: string): Promise<void> {
   }
 }
 
-/** A key prefix no other run uses, so limiter tests never see each other's counters. */
+/** A key prefix no other run uses, so tests never see each other's counters (the run's teardown deletes them). */
 export function randomRedisPrefix(): string {
-  return `vg-test:${randomBytes(6).toString("hex")}:`;
+  return `vg-test:${backendStatus().runId}:${randomBytes(5).toString("hex")}:`;
 }
 
 /** Deletes every key under `prefix` (SCAN, not KEYS: never blocks a shared server). */

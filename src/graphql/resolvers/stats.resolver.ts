@@ -5,10 +5,16 @@ import { VerificationAttemptConnection, VerificationAttemptFilter } from "../typ
 import { FraudStats, FraudStatsRow, StatsDimensionEnum, VerificationAttemptsSummary } from "../types/stats.js";
 
 /**
- * Query cost of the parts that read the database (graphql/cost.ts adds these up per request): each
- * reads roll-ups, and the limit on a request's total cost bounds how many one request can run.
+ * Query costs (graphql/cost.ts adds them up per request; the default limit is 5000). They follow the
+ * database work: a report's totals, rows and group count share two reads of the roll-ups, priced on
+ * `fraudStats` itself; each top list is one more (smaller) read; a page of the log is one index range.
+ * So one request holds at most a couple of full reports, and SQLite (synchronous) is never asked for
+ * more than a few hundred milliseconds of work by one request.
  */
-const DB_READ_COST = 250;
+const REPORT_COST = 1000;
+const TOP_LIST_COST = 500;
+const SUMMARY_COST = 250;
+const LOG_PAGE_COST = 100;
 
 /** The admin's fraud view: statistics, the decision log and the conversion summary (admin keys only). */
 @Resolver(() => FraudStats)
@@ -16,7 +22,7 @@ export class StatsResolver {
   @Query(() => FraudStats, {
     description:
       "Fraud statistics of a time range (admin): counters grouped by country, prefix, stage, error code, channel, hour or day; top blocked prefixes and countries; sends the guard prevented and the money that saved.",
-    complexity: 10,
+    complexity: REPORT_COST,
   })
   async fraudStats(
     @Arg("serviceId", () => ID, { nullable: true, description: "One service, or every service when absent." }) serviceId: string | undefined,
@@ -30,27 +36,26 @@ export class StatsResolver {
     return FraudStats.from(await ctx.app.stats.report({ serviceId: serviceId ?? null, from: from.getTime(), until: until.getTime(), groupBy }));
   }
 
-  @FieldResolver(() => FraudStatsRow, { description: "Every decision of the range in one row.", complexity: DB_READ_COST })
+  @FieldResolver(() => FraudStatsRow, { description: "Every decision of the range in one row." })
   async totals(@Root() s: FraudStats): Promise<FraudStatsRow> {
     return FraudStatsRow.from(await s.report.totals());
   }
 
   @FieldResolver(() => [FraudStatsRow], {
     description: "The groups: in time order when grouped by HOUR or DAY, then by attempts, largest first.",
-    complexity: DB_READ_COST,
   })
   async rows(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 100, description: "1 to 1000." }) limit: number): Promise<FraudStatsRow[]> {
     return (await s.report.rows(limit)).map(FraudStatsRow.from);
   }
 
-  @FieldResolver(() => Int, { description: "How many groups there are (rows returns at most `limit`).", complexity: DB_READ_COST })
+  @FieldResolver(() => Int, { description: "How many groups there are (rows returns at most `limit`)." })
   async groupCount(@Root() s: FraudStats): Promise<number> {
     return s.report.groupCount();
   }
 
   @FieldResolver(() => [FraudStatsRow], {
     description: "Prefixes (with their country) with the most blocked decisions; their counters count blocked decisions only.",
-    complexity: DB_READ_COST,
+    complexity: TOP_LIST_COST,
   })
   async topBlockedPrefixes(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 10, description: "1 to 100." }) limit: number): Promise<FraudStatsRow[]> {
     return (await s.report.topBlockedPrefixes(limit)).map(FraudStatsRow.from);
@@ -58,7 +63,7 @@ export class StatsResolver {
 
   @FieldResolver(() => [FraudStatsRow], {
     description: "Countries with the most blocked decisions; their counters count blocked decisions only.",
-    complexity: DB_READ_COST,
+    complexity: TOP_LIST_COST,
   })
   async topBlockedCountries(@Root() s: FraudStats, @Arg("limit", () => Int, { defaultValue: 10, description: "1 to 100." }) limit: number): Promise<FraudStatsRow[]> {
     return (await s.report.topBlockedCountries(limit)).map(FraudStatsRow.from);
@@ -66,7 +71,7 @@ export class StatsResolver {
 
   @Query(() => VerificationAttemptConnection, {
     description: "The decision log (admin): every start and check the risk pipeline judged, newest first, as a Relay connection.",
-    complexity: DB_READ_COST,
+    complexity: LOG_PAGE_COST,
   })
   async verificationAttempts(
     @Arg("filter", () => VerificationAttemptFilter, { nullable: true, description: "Which attempts; every field narrows." }) filter: VerificationAttemptFilter | undefined,
@@ -82,7 +87,7 @@ export class StatsResolver {
 
   @Query(() => VerificationAttemptsSummary, {
     description: "Twilio's Verification Attempts Summary (admin): sends and how many were converted, optionally for one service, range and country.",
-    complexity: DB_READ_COST,
+    complexity: SUMMARY_COST,
   })
   async verificationAttemptsSummary(
     @Arg("serviceId", () => ID, { nullable: true, description: "One service, or every service when absent." }) serviceId: string | undefined,
