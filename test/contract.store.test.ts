@@ -88,6 +88,22 @@ describe.each(storeBackends())("Store contract on $name", (backend) => {
       expect((await store.listSendAttempts(first.fresh.id)).map((a) => a.at)).toEqual([T0, T0 + 1000, T0 + 2000]);
     });
 
+    it("lists sends made in the same millisecond in the order they were made, as plain rows", async () => {
+      const s = await newService();
+      const first = startInput(s.id, T0, { to: "+447400000009" }, 5);
+      await store.createOrResend(first);
+      const ids = [first.attempt.id];
+      for (const channel of ["CALL", "SMS", "CALL"] as const) {
+        const r = await store.createOrResend(startInput(s.id, T0, { to: "+447400000009", channel }, 5));
+        if (r.kind === "resent") ids.push(r.attempt.id);
+      }
+      const listed = await store.listSendAttempts(first.fresh.id);
+      expect(listed.map((a) => a.id)).toEqual(ids);
+      expect(listed.map((a) => a.channel)).toEqual(["SMS", "CALL", "SMS", "CALL"]);
+      // Internal ordering columns (PostgreSQL's seq) never leak into the Store's rows.
+      expect(Object.keys(listed[0]!).sort()).toEqual(Object.keys(first.attempt).sort());
+    });
+
     it("expires a pending verification past its TTL and creates a fresh one in its place", async () => {
       const s = await newService();
       const first = startInput(s.id, T0, { to: "+447400000002" });

@@ -7,6 +7,7 @@ import * as sqliteSchema from "../src/store/sqlite/schema.js";
 /** Columns PostgreSQL has for its own reasons (they never reach the Store's row types). */
 const PG_ONLY_COLUMNS: Record<string, string[]> = {
   verifications: ["seq"], // insertion order, SQLite's implicit rowid
+  send_attempts: ["seq"],
 };
 
 type Shape = Record<string, { columns: Record<string, { notNull: boolean; primary: boolean }>; primaryKeys: string[][]; uniques: string[][] }>;

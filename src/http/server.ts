@@ -4,7 +4,6 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type Request } from "express";
 import { specifiedRules, validate, type GraphQLSchema } from "graphql";
-import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -59,16 +58,20 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   };
 
   const formatError = createFormatError(deps.app.log);
+  /** The caller named by `connection_init`'s `authorization`; null (and logged) when the lookup fails. */
+  const wsCaller = (params: Record<string, unknown> | undefined): Promise<Caller | null> => {
+    const auth = params?.authorization ?? params?.Authorization;
+    return authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
+      deps.app.log.error("websocket authentication failed", { error: String(err) });
+      return null;
+    });
+  };
   const wsCleanup = useServer<Record<string, unknown>, { ip?: string | null }>(
     {
       schema: deps.schema,
       onConnect: async (ctx) => {
-        const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        // A throw here would close the socket with the error's message as reason: log it, answer 4403.
-        const caller = await authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
-          deps.app.log.error("websocket authentication failed", { error: String(err) });
-          return null;
-        });
+        // A throw here would close the socket with the error's message as reason: wsCaller logs it instead.
+        const caller = await wsCaller(ctx.connectionParams);
         // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
         if (!caller) return false;
         ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
@@ -77,11 +80,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       context: async (ctx): Promise<GraphQLContext> => {
         // Each operation reads the key again (one indexed lookup): a key revoked while its socket is
         // open starts nothing new there (resolvers answer 20401). Running subscriptions keep going.
-        const auth = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const caller = await authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
-          deps.app.log.error("websocket authentication failed", { error: String(err) });
-          return null;
-        });
+        const caller = await wsCaller(ctx.connectionParams);
         return { caller, ip: ctx.extra.ip ?? null, requestId: randomUUID(), app: deps.app };
       },
       // The same validation rules (query cost limits) as over HTTP.
@@ -95,7 +94,6 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     },
     wsServer,
   );
-  void CloseCode;
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,

@@ -3,7 +3,7 @@ import { DELIVERY_STATUS_RANK, type AttemptStatusUpdate, type DeliveryJobRow, ty
 import type { SendAttemptRow } from "../types.js";
 import type { PgDb } from "./connect.js";
 import { withCleanErrors } from "./errors.js";
-import { deliveryJobs, sendAttempts } from "./schema.js";
+import { deliveryJobs, sendAttemptColumns, sendAttempts } from "./schema.js";
 
 /**
  * Delivery jobs on PostgreSQL, where workers of N instances claim from one table. Each write is one
@@ -103,7 +103,7 @@ export class PgDeliveryJobs implements DeliveryJobStore {
       })
       // An attempt belongs to one provider message: a status for another sid is not recorded on it.
       .where(and(eq(sendAttempts.id, sendAttemptId), u.providerSid ? or(isNull(sendAttempts.providerSid), eq(sendAttempts.providerSid, u.providerSid)) : undefined))
-      .returning();
+      .returning(sendAttemptColumns);
     return row ?? null;
   }
 

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import type { RiskSettings } from "../types.js";
 
@@ -98,9 +98,14 @@ export const sendAttempts = pgTable(
     price: text("price"),
     priceUnit: text("price_unit"),
     errorCode: integer("error_code"),
+    /** Insertion order (SQLite's rowid): sends made in the same millisecond list in the order they were made. */
+    seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity(),
   },
   (t) => [index("send_attempts_verification_idx").on(t.verificationId), index("send_attempts_provider_idx").on(t.providerSid)],
 );
+
+/** The columns of a SendAttemptRow: every column of send_attempts but the internal `seq`. */
+export const sendAttemptColumns = (({ seq: _seq, ...cols }) => cols)(getTableColumns(sendAttempts));
 
 /** The transactional outbox of sends (see the SQLite schema and store/delivery.ts). */
 export const deliveryJobs = pgTable(

@@ -13,10 +13,11 @@ import type {
 } from "../types.js";
 import { openPg, type PgConnectOptions, type PgDb } from "./connect.js";
 import { DEADLOCK_DETECTED, PgStoreError, UNIQUE_VIOLATION, pgCode, withCleanErrors } from "./errors.js";
-import { apiKeys, deliveryJobs, riskDecisions, sendAttempts, services, verifications } from "./schema.js";
+import { apiKeys, deliveryJobs, riskDecisions, sendAttemptColumns, sendAttempts, services, verifications } from "./schema.js";
 
 /** The columns of a VerificationRow: every column but `seq`, which is internal to PostgreSQL. */
 const { seq: _seq, ...vCols } = getTableColumns(verifications);
+const aCols = sendAttemptColumns;
 
 type CreateOrResendInput = Parameters<Store["createOrResend"]>[0];
 
@@ -237,16 +238,16 @@ export class PgStore implements Store {
   }
 
   async listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
-    return this.db.select().from(sendAttempts).where(eq(sendAttempts.verificationId, verificationId)).orderBy(sendAttempts.at, sendAttempts.id);
+    return this.db.select(aCols).from(sendAttempts).where(eq(sendAttempts.verificationId, verificationId)).orderBy(sendAttempts.seq);
   }
 
   async updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null> {
-    const [row] = await this.db.update(sendAttempts).set(patch).where(eq(sendAttempts.id, id)).returning();
+    const [row] = await this.db.update(sendAttempts).set(patch).where(eq(sendAttempts.id, id)).returning(aCols);
     return row ?? null;
   }
 
   async findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null> {
-    const [row] = await this.db.select().from(sendAttempts).where(eq(sendAttempts.providerSid, providerSid)).limit(1);
+    const [row] = await this.db.select(aCols).from(sendAttempts).where(eq(sendAttempts.providerSid, providerSid)).limit(1);
     return row ?? null;
   }
 
