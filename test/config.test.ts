@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +126,8 @@ describe("the built server (node dist/src/main.js, as npm start runs it)", () =>
     // A private outDir under dist/ (git-ignored; the migrations are found relative to /dist/), so a
     // concurrent `npm run build` elsewhere is never disturbed. tsc's exit status is not the question
     // here (the type check is its own step); the emitted JavaScript is.
+    // A fresh clone has no dist/ yet.
+    mkdirSync(join(root, "dist"), { recursive: true });
     build = mkdtempSync(join(root, "dist", ".config-test-"));
     data = mkdtempSync(join(tmpdir(), "vg-main-"));
     await promisify(execFile)(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", build], { cwd: root }).catch(() => undefined);
@@ -133,8 +135,8 @@ describe("the built server (node dist/src/main.js, as npm start runs it)", () =>
   }, 180_000);
   afterAll(() => {
     for (const c of children) c.kill("SIGKILL");
-    rmSync(build, { recursive: true, force: true });
-    rmSync(data, { recursive: true, force: true });
+    if (build) rmSync(build, { recursive: true, force: true });
+    if (data) rmSync(data, { recursive: true, force: true });
   });
 
   /** Starts main.js with only the given variables (plus PATH), collecting its output. */
