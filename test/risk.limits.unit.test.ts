@@ -11,6 +11,7 @@ import type { Decision, RiskContext } from "../src/risk/types.js";
 import { sqliteCounters } from "../src/store/sqlite/limits.js";
 import { SqliteStore } from "../src/store/sqlite/store.js";
 import type { Role, ServiceRow } from "../src/store/types.js";
+import { serviceRow } from "./helpers/store-fixtures.js";
 
 const MIN = 60_000;
 
@@ -130,22 +131,7 @@ describe("SlidingWindowLimiter when its store fails", () => {
   });
 });
 
-const service = (riskSettings: ServiceRow["riskSettings"] = {}): ServiceRow => ({
-  id: "VA00000000000000000000000000000001",
-  friendlyName: "Acme",
-  codeLength: 6,
-  ttlSeconds: 600,
-  maxCheckAttempts: 5,
-  maxSendAttempts: 5,
-  customCodeEnabled: false,
-  skipSmsToLandlines: false,
-  smsEnabled: true,
-  callEnabled: true,
-  smsTemplate: null,
-  riskSettings,
-  createdAt: 0,
-  updatedAt: 0,
-});
+const service = (riskSettings: ServiceRow["riskSettings"] = {}): ServiceRow => serviceRow({ id: "VA00000000000000000000000000000001", riskSettings, createdAt: 0, updatedAt: 0 });
 
 /** The context the limits stage sees after the phone stage ran. */
 function ctx(over: { kind?: "START" | "CHECK"; to?: string; ip?: string | null; role?: Role; svc?: ServiceRow; values?: Record<string, string>; now?: number } = {}): RiskContext {

@@ -11,6 +11,7 @@ import type { Decision, RiskContext } from "../src/risk/types.js";
 import { SqliteLimitsStore } from "../src/store/sqlite/limits.js";
 import { SqliteStore } from "../src/store/sqlite/store.js";
 import type { Channel, ServiceRow } from "../src/store/types.js";
+import { serviceRow } from "./helpers/store-fixtures.js";
 
 let dir: string;
 let store: SqliteStore;
@@ -87,22 +88,8 @@ describe("price table", () => {
   });
 });
 
-const service = (riskSettings: ServiceRow["riskSettings"] = {}, id = "VA00000000000000000000000000000001"): ServiceRow => ({
-  id,
-  friendlyName: "Acme",
-  codeLength: 6,
-  ttlSeconds: 600,
-  maxCheckAttempts: 5,
-  maxSendAttempts: 5,
-  customCodeEnabled: false,
-  skipSmsToLandlines: false,
-  smsEnabled: true,
-  callEnabled: true,
-  smsTemplate: null,
-  riskSettings,
-  createdAt: 0,
-  updatedAt: 0,
-});
+const service = (riskSettings: ServiceRow["riskSettings"] = {}, id = "VA00000000000000000000000000000001"): ServiceRow =>
+  serviceRow({ id, riskSettings, createdAt: 0, updatedAt: 0 });
 
 function ctx(svc: ServiceRow, to = "+447400123456", channel: Channel = "SMS"): RiskContext {
   const parsed = parsePhone(to);
