@@ -55,6 +55,22 @@ describe.each(windowCounterBackends())("Window counter contract on $name", (back
       expect(await other.count(k, T, T + 10 * S)).toBe(40);
     });
 
+    it("counts a batch of increments as one event per listed key, a repeated key once per listing", async () => {
+      const [a, b, c] = [key("batch-a"), key("batch-b"), key("batch-c")];
+      await counter.incr(a, T);
+      await counter.incrMany([a, b, a, c], T + 12 * S);
+      await counter.incrMany([], T + 12 * S);
+      expect([await counter.count(a, T, T + 20 * S), await counter.count(b, T, T + 20 * S), await counter.count(c, T, T + 20 * S)]).toEqual([3, 1, 1]);
+      // The batch landed in the bucket of its time, not the bucket of the earlier single increment.
+      expect([await counter.count(a, T, T + 9 * S), await other.count(a, T + 10 * S, T + 20 * S)]).toEqual([1, 2]);
+    });
+
+    it("counts every key of many concurrent overlapping batches from two instances", async () => {
+      const [a, b, c] = [key("batch-race-a"), key("batch-race-b"), key("batch-race-c")];
+      await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? other : counter).incrMany(i % 3 ? [a, b, c] : [c, b, a, a], T)));
+      expect([await counter.count(a, T, T), await counter.count(b, T, T), await other.count(c, T, T)]).toEqual([40, 30, 30]);
+    });
+
     it("drops buckets older than the retention (48 h) as new events arrive", async () => {
       const k = key("retention");
       await counter.incr(k, T);

@@ -1,5 +1,4 @@
 import type { Logger } from "../log.js";
-import type { ParsedPhone } from "../phone.js";
 import { ipGroup } from "./ip-group.js";
 import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
 import type { WindowCounter } from "./window-counter.js";
@@ -95,27 +94,24 @@ export class SignalRecorder implements RiskObserver {
     const svc = ctx.service.id;
     const { now, phone } = ctx;
     const ip = signalIp(ctx);
+    // Reads first, then every increment in one batch (one commit): no key read here is one the batch
+    // increments before it was read, so the counts are those of one-by-one recording.
+    const incr: string[] = [];
     if (ip) {
       const { windowMs } = SIGNALS.ipCountries;
-      if (phone.country) await this.firstSeen(signalKeys.ipCountry(svc, ip, phone.country), signalKeys.ipNewCountry(svc, ip), now, windowMs);
-      await this.firstSeen(signalKeys.ipPrefix(svc, ip, phone.prefix), signalKeys.ipNewPrefix(svc, ip), now, SIGNALS.ipPrefixes.windowMs);
-      await this.counter.incr(signalKeys.sendsByIp(svc, ip), now);
+      if (phone.country) await this.firstSeen(incr, signalKeys.ipCountry(svc, ip, phone.country), signalKeys.ipNewCountry(svc, ip), now, windowMs);
+      await this.firstSeen(incr, signalKeys.ipPrefix(svc, ip, phone.prefix), signalKeys.ipNewPrefix(svc, ip), now, SIGNALS.ipPrefixes.windowMs);
+      incr.push(signalKeys.sendsByIp(svc, ip));
     }
-    await this.recordSequence(svc, phone, now);
-    await this.counter.incr(signalKeys.sendsByPrefix(svc, phone.prefix), now);
-  }
-
-  private async recordSequence(svc: string, phone: ParsedPhone, now: number): Promise<void> {
-    const seen = signalKeys.seqNumber(svc, phone.e164);
     // A resend of the same number is one number, not a sequence.
-    if ((await this.counter.count(seen, now - SIGNALS.sequentialNumbers.windowMs, now)) === 0) {
-      await this.counter.incr(signalKeys.seqBlock(svc, numberBlock(phone.e164)), now);
-    }
-    await this.counter.incr(seen, now);
+    await this.firstSeen(incr, signalKeys.seqNumber(svc, phone.e164), signalKeys.seqBlock(svc, numberBlock(phone.e164)), now, SIGNALS.sequentialNumbers.windowMs);
+    incr.push(signalKeys.sendsByPrefix(svc, phone.prefix));
+    await this.counter.incrMany(incr, now);
   }
 
-  private async firstSeen(itemKey: string, newKey: string, now: number, windowMs: number): Promise<void> {
-    if ((await this.counter.count(itemKey, now - windowMs, now)) === 0) await this.counter.incr(newKey, now);
-    await this.counter.incr(itemKey, now);
+  /** Adds `itemKey` to `incr`, and `newKey` before it when `itemKey` had no event within the window. */
+  private async firstSeen(incr: string[], itemKey: string, newKey: string, now: number, windowMs: number): Promise<void> {
+    if ((await this.counter.count(itemKey, now - windowMs, now)) === 0) incr.push(newKey);
+    incr.push(itemKey);
   }
 }

@@ -74,6 +74,16 @@ export class RedisWindowCounter implements WindowCounter {
     await this.guard(() => this.redis.vgWindowIncr(counts, buckets, this.bucketOf(now), now - this.retentionMs, this.retentionMs));
   }
 
+  async incrMany(keys: readonly string[], now: number): Promise<void> {
+    if (keys.length === 0) return;
+    const bucket = this.bucketOf(now);
+    // Each key stays its own atomic script (its two Redis keys share a slot; the batch's keys may
+    // not); ioredis writes them all before any reply arrives, so the batch costs one round trip.
+    await this.guard(() =>
+      Promise.all(keys.map((key) => this.redis.vgWindowIncr(...this.keys(key), bucket, now - this.retentionMs, this.retentionMs))),
+    );
+  }
+
   async count(key: string, from: number, to: number): Promise<number> {
     if (to < from) return 0;
     const [counts, buckets] = this.keys(key);

@@ -12,6 +12,12 @@
 export interface WindowCounter {
   /** Counts one event for `key` at time `now` (milliseconds since the epoch). */
   incr(key: string, now: number): Promise<void>;
+  /**
+   * Counts one event at `now` for each of `keys` (a key listed twice counts twice): one request's
+   * increments in one write (one SQLite transaction, one PostgreSQL statement, one Redis round trip)
+   * rather than a commit each, the counters' main cost under load (`npm run bench` profile).
+   */
+  incrMany(keys: readonly string[], now: number): Promise<void>;
   /** Events counted for `key` with a time in `[from, to]` (at bucket resolution, see above). */
   count(key: string, from: number, to: number): Promise<number>;
   /** Forgets every event of `key` (an admin lifted a block: judge the prefix afresh). */

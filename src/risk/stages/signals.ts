@@ -93,9 +93,10 @@ export function signalsStage(counter: WindowCounter): RiskStage {
     async evaluate(ctx: RiskContext) {
       if (!ctx.phone) return allow;
       if (ctx.kind === "CHECK") {
-        await counter.incr(signalKeys.checksByPrefix(ctx.service.id, ctx.phone.prefix), ctx.now);
         const ip = signalIp(ctx);
-        if (ip) await counter.incr(signalKeys.checksByIp(ctx.service.id, ip), ctx.now);
+        const keys = [signalKeys.checksByPrefix(ctx.service.id, ctx.phone.prefix)];
+        if (ip) keys.push(signalKeys.checksByIp(ctx.service.id, ip));
+        await counter.incrMany(keys, ctx.now);
         return allow;
       }
       let blocked: string | null = null;

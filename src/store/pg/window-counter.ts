@@ -16,7 +16,7 @@ export interface PgWindowCounterOptions {
 /**
  * The fraud detectors' {@link WindowCounter} in PostgreSQL's `risk_counters` table, for PostgreSQL
  * without Redis: the SQLite counter's statements (an increment is one upsert, atomic under the row
- * lock), shared by every instance on the database.
+ * lock; a request's increments are one multi-row upsert), shared by every instance on the database.
  */
 export class PgWindowCounter implements WindowCounter {
   private readonly bucketMs: number;
@@ -38,6 +38,25 @@ export class PgWindowCounter implements WindowCounter {
       .insert(riskCounters)
       .values({ key, bucket: this.bucketOf(now), n: 1 })
       .onConflictDoUpdate({ target: [riskCounters.key, riskCounters.bucket], set: { n: sql`${riskCounters.n} + 1` } });
+    await this.maybeSweep(now);
+  }
+
+  async incrMany(keys: readonly string[], now: number): Promise<void> {
+    if (keys.length === 0) return;
+    // One multi-row upsert. A statement may not update one row twice, so repeated keys are summed;
+    // rows go in key order so two concurrent batches lock their common rows in the same order.
+    const perKey = new Map<string, number>();
+    for (const key of keys) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    const bucket = this.bucketOf(now);
+    const rows = [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, n]) => ({ key, bucket, n }));
+    await this.db
+      .insert(riskCounters)
+      .values(rows)
+      .onConflictDoUpdate({ target: [riskCounters.key, riskCounters.bucket], set: { n: sql`${riskCounters.n} + excluded.n` } });
+    await this.maybeSweep(now);
+  }
+
+  private async maybeSweep(now: number): Promise<void> {
     if (now - this.lastSweep >= this.sweepEveryMs) {
       this.lastSweep = now;
       await this.db.delete(riskCounters).where(lt(riskCounters.bucket, now - this.retentionMs));

@@ -15,7 +15,8 @@ export interface SqliteWindowCounterOptions {
 
 /**
  * The embedded {@link WindowCounter}: one row per (key, bucket) in the store's SQLite file, so the
- * detectors remember an attack across a restart. An increment is one upsert; old buckets are swept
+ * detectors remember an attack across a restart. An increment is one upsert (a request's
+ * increments share one transaction, {@link incrMany}); old buckets are swept
  * lazily on increments (by event time, so tests with a manual clock see the same behaviour).
  */
 export class SqliteWindowCounter implements WindowCounter {
@@ -29,6 +30,8 @@ export class SqliteWindowCounter implements WindowCounter {
    */
   private readonly incrQuery;
   private readonly countQuery;
+  /** One request's increments in one synchronous transaction: one commit instead of one per key. */
+  private readonly incrAll: (keys: readonly string[], bucket: number) => void;
 
   constructor(
     private readonly db: BetterSQLite3Database<typeof schema>,
@@ -47,10 +50,25 @@ export class SqliteWindowCounter implements WindowCounter {
       .from(riskCounters)
       .where(and(eq(riskCounters.key, sql.placeholder("key")), gte(riskCounters.bucket, sql.placeholder("from")), lte(riskCounters.bucket, sql.placeholder("to"))))
       .prepare();
+    // Synchronous body (better-sqlite3); the prepared upsert runs on the connection in the transaction.
+    this.incrAll = (keys, bucket) =>
+      db.transaction(() => {
+        for (const key of keys) this.incrQuery.run({ key, bucket });
+      });
   }
 
   async incr(key: string, now: number): Promise<void> {
     this.incrQuery.run({ key, bucket: this.bucketOf(now) });
+    this.maybeSweep(now);
+  }
+
+  async incrMany(keys: readonly string[], now: number): Promise<void> {
+    if (keys.length === 0) return;
+    this.incrAll(keys, this.bucketOf(now));
+    this.maybeSweep(now);
+  }
+
+  private maybeSweep(now: number): void {
     if (now - this.lastSweep >= this.sweepEveryMs) {
       this.lastSweep = now;
       this.db.delete(riskCounters).where(lt(riskCounters.bucket, now - this.retentionMs)).run();
