@@ -48,3 +48,8 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** INVALID_PARAMETER (60200) naming the field, in `message` and in `extensions.detail.field`. */
+export function invalidParameter(field: string, why: string): AppError {
+  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
+}

@@ -1,6 +1,6 @@
 import { isSupportedCountry } from "libphonenumber-js/max";
 import type { Clock } from "../clock.js";
-import { AppError } from "../errors.js";
+import { invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
 import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../store/fraud.js";
 import type { Channel, ProtectionLevel } from "../store/types.js";
@@ -45,7 +45,7 @@ export class FraudAdmin {
   }
 
   async addSafeNumber(number: string, note: string | null): Promise<SafeNumberRow> {
-    if (note !== null && note.length > 200) throw invalid("note", "at most 200 characters");
+    if (note !== null && note.length > 200) throw invalidParameter("note", "at most 200 characters");
     return this.d.store.addSafeNumber({ number: e164(number), note, createdAt: this.d.clock.now() });
   }
 
@@ -77,7 +77,7 @@ export class FraudAdmin {
   /** Sets permissions (all or nothing); a later entry for the same country and channel wins. */
   async setGeoPermissions(serviceId: string, entries: { country: string; channel: Channel; permission: GeoPermission }[]): Promise<GeoPermissionView[]> {
     await this.d.services.get(serviceId);
-    if (entries.length === 0 || entries.length > MAX_GEO_ENTRIES) throw invalid("permissions", `1 to ${MAX_GEO_ENTRIES} entries`);
+    if (entries.length === 0 || entries.length > MAX_GEO_ENTRIES) throw invalidParameter("permissions", `1 to ${MAX_GEO_ENTRIES} entries`);
     const now = this.d.clock.now();
     const rows = new Map<string, GeoPermissionRow>();
     for (const e of entries) {
@@ -98,9 +98,9 @@ export class FraudAdmin {
   async blockPrefix(input: { prefix: string; serviceId: string | null; reason: string; expiresAt: number | null }): Promise<BlockedPrefixRow> {
     const prefix = checkPrefix(input.prefix);
     const reason = input.reason.trim();
-    if (reason.length < 1 || reason.length > 200) throw invalid("reason", "1 to 200 characters");
+    if (reason.length < 1 || reason.length > 200) throw invalidParameter("reason", "1 to 200 characters");
     const now = this.d.clock.now();
-    if (input.expiresAt !== null && input.expiresAt <= now) throw invalid("expiresAt", "must be in the future");
+    if (input.expiresAt !== null && input.expiresAt <= now) throw invalidParameter("expiresAt", "must be in the future");
     if (input.serviceId) await this.d.services.get(input.serviceId);
     return this.d.store.putManualPrefixBlock({ serviceId: input.serviceId, prefix, source: "MANUAL", reason, createdAt: now, updatedAt: now, expiresAt: input.expiresAt });
   }
@@ -133,19 +133,15 @@ export class FraudAdmin {
   /** Replaces the service's shadowed stages (an empty list enforces every stage). */
   async setShadowStages(serviceId: string, stages: string[]): Promise<FraudSettingsView> {
     const allowed = this.shadowableStages;
-    for (const s of stages) if (!allowed.includes(s)) throw invalid("stages", `unknown or unshadowable stage "${s}"; one of ${allowed.join(", ")}`);
+    for (const s of stages) if (!allowed.includes(s)) throw invalidParameter("stages", `unknown or unshadowable stage "${s}"; one of ${allowed.join(", ")}`);
     await this.d.services.updateRiskSettings(serviceId, { shadowStages: [...new Set(stages)] });
     return this.settings(serviceId);
   }
 }
 
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
-}
-
 function e164(raw: string): string {
   const parsed = parsePhone(raw);
-  if (!parsed.ok) throw invalid("number", parsed.reason);
+  if (!parsed.ok) throw invalidParameter("number", parsed.reason);
   return parsed.phone.e164;
 }
 
@@ -153,12 +149,12 @@ function e164(raw: string): string {
 function geoCountry(raw: string): string {
   const c = raw.trim().toUpperCase();
   if (c === NON_GEOGRAPHIC_COUNTRY || (/^[A-Z]{2}$/.test(c) && isSupportedCountry(c))) return c;
-  throw invalid("country", `"${raw}" is not an ISO 3166-1 alpha-2 country code with phone numbers (or 001)`);
+  throw invalidParameter("country", `"${raw}" is not an ISO 3166-1 alpha-2 country code with phone numbers (or 001)`);
 }
 
 /** "+" then 1 to 15 digits, the first not 0 (E.164 has no country code 0). */
 function checkPrefix(raw: string): string {
   const p = raw.trim();
-  if (!/^\+[1-9]\d{0,14}$/.test(p)) throw invalid("prefix", "must be + followed by 1 to 15 digits, e.g. +2217");
+  if (!/^\+[1-9]\d{0,14}$/.test(p)) throw invalidParameter("prefix", "must be + followed by 1 to 15 digits, e.g. +2217");
   return p;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { AppError } from "../errors.js";
+import { AppError, invalidParameter } from "../errors.js";
 import type { SpendStore } from "../store/limits.js";
 import type { RateLimitSpec, ServiceRow, Store } from "../store/types.js";
 import { MICROS_PER_USD, type PriceTable } from "./prices.js";
@@ -38,7 +38,7 @@ export class LimitsAdmin {
 
   /** Sets the daily budget in US cents (0 stops every send); null returns to the default. */
   async setDailyBudget(serviceId: string, cents: number | null): Promise<ServiceRow> {
-    if (cents !== null && (!Number.isInteger(cents) || cents < 0 || cents > 100_000_000)) throw invalid("cents", "must be an integer from 0 to 100000000");
+    if (cents !== null && (!Number.isInteger(cents) || cents < 0 || cents > 100_000_000)) throw invalidParameter("cents", "must be an integer from 0 to 100000000");
     return this.patch(serviceId, { dailyBudgetCents: cents ?? undefined });
   }
 
@@ -49,7 +49,7 @@ export class LimitsAdmin {
 
   /** Spend on `day` (UTC `YYYY-MM-DD`, default today) against the budget. */
   async spend(row: ServiceRow, day?: string): Promise<SpendReport> {
-    if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw invalid("day", "must be YYYY-MM-DD");
+    if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw invalidParameter("day", "must be YYYY-MM-DD");
     const d = day ?? utcDay(this.d.clock.now());
     const s = await this.d.spend.getSpend(row.id, d);
     return { day: d, spentUsd: s.usdMicros / MICROS_PER_USD, sends: s.sends, budgetUsd: this.budgetCents(row) / 100 };
@@ -68,22 +68,18 @@ export class LimitsAdmin {
 
 function validateRateLimits(limits: RateLimitSpec[]): void {
   const b = RATE_LIMIT_BOUNDS;
-  if (limits.length > b.maxLimits) throw invalid("rateLimits", `at most ${b.maxLimits} per service`);
+  if (limits.length > b.maxLimits) throw invalidParameter("rateLimits", `at most ${b.maxLimits} per service`);
   const names = new Set<string>();
   for (const l of limits) {
-    if (!/^[A-Za-z0-9_]{1,64}$/.test(l.uniqueName)) throw invalid("rateLimits", "uniqueName must be 1 to 64 of A-Z a-z 0-9 _");
-    if (names.has(l.uniqueName)) throw invalid("rateLimits", `uniqueName ${l.uniqueName} appears twice`);
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(l.uniqueName)) throw invalidParameter("rateLimits", "uniqueName must be 1 to 64 of A-Z a-z 0-9 _");
+    if (names.has(l.uniqueName)) throw invalidParameter("rateLimits", `uniqueName ${l.uniqueName} appears twice`);
     names.add(l.uniqueName);
-    if (l.buckets.length < 1 || l.buckets.length > b.maxBuckets) throw invalid("rateLimits", `each rate limit needs 1 to ${b.maxBuckets} buckets`);
+    if (l.buckets.length < 1 || l.buckets.length > b.maxBuckets) throw invalidParameter("rateLimits", `each rate limit needs 1 to ${b.maxBuckets} buckets`);
     for (const x of l.buckets) {
-      if (!Number.isInteger(x.max) || x.max < 1 || x.max > b.maxPoints) throw invalid("rateLimits", `bucket max must be an integer from 1 to ${b.maxPoints}`);
+      if (!Number.isInteger(x.max) || x.max < 1 || x.max > b.maxPoints) throw invalidParameter("rateLimits", `bucket max must be an integer from 1 to ${b.maxPoints}`);
       if (!Number.isInteger(x.intervalSeconds) || x.intervalSeconds < 1 || x.intervalSeconds > b.maxIntervalSeconds) {
-        throw invalid("rateLimits", `bucket intervalSeconds must be an integer from 1 to ${b.maxIntervalSeconds}`);
+        throw invalidParameter("rateLimits", `bucket intervalSeconds must be an integer from 1 to ${b.maxIntervalSeconds}`);
       }
     }
   }
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
 }

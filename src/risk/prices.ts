@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { invalidParameter } from "../errors.js";
 import type { PriceStore } from "../store/limits.js";
 import type { Channel } from "../store/types.js";
 
@@ -127,8 +127,8 @@ export class PriceTable {
   /** Sets an admin price. `country` is ISO alpha-2 or "*" (the fallback); `usd` from 0 to 100. */
   async set(country: string, channel: Channel, usd: number, now: number): Promise<PriceEntry> {
     const c = country.trim().toUpperCase();
-    if (c !== FALLBACK_COUNTRY && !/^[A-Z]{2}$/.test(c)) throw invalid("country", "must be an ISO 3166-1 alpha-2 code or *");
-    if (!Number.isFinite(usd) || usd < 0 || usd > 100) throw invalid("usd", "must be from 0 to 100");
+    if (c !== FALLBACK_COUNTRY && !/^[A-Z]{2}$/.test(c)) throw invalidParameter("country", "must be an ISO 3166-1 alpha-2 code or *");
+    if (!Number.isFinite(usd) || usd < 0 || usd > 100) throw invalidParameter("usd", "must be from 0 to 100");
     await this.store.upsertPriceOverride({ country: c, channel, usdMicros: toMicros(usd), updatedAt: now });
     return { country: c, channel, usd: toMicros(usd) / MICROS_PER_USD, source: "OVERRIDE" };
   }
@@ -144,10 +144,6 @@ export class PriceTable {
 /** Dollars to integer micro-dollars (rounded to the nearest micro-dollar). */
 export function toMicros(usd: number): number {
   return Math.round(usd * MICROS_PER_USD);
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
 }
 
 function round6(n: number): number {

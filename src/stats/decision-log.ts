@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
 import type { DecisionCursor, DecisionFilter, StatsStore } from "../store/stats.js";
 import type { RiskDecisionRow } from "../store/types.js";
@@ -25,7 +25,7 @@ export class DecisionLog {
 
   async page(filter: DecisionFilter, first: number | null | undefined, after: string | null | undefined): Promise<DecisionPage> {
     const limit = first ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw invalid("first", `must be from 1 to ${MAX_PAGE_SIZE}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw invalidParameter("first", `must be from 1 to ${MAX_PAGE_SIZE}`);
     const normalized = normalizeFilter(filter);
     // One row more than asked tells whether there is a next page without counting.
     const rows = await this.stats.listDecisions({ filter: normalized, after: after ? decodeCursor(after) : null, limit: limit + 1 });
@@ -38,11 +38,11 @@ function normalizeFilter(f: DecisionFilter): DecisionFilter {
   let to: string | null = null;
   if (f.to != null) {
     const parsed = parsePhone(f.to);
-    if (!parsed.ok) throw invalid("to", parsed.reason);
+    if (!parsed.ok) throw invalidParameter("to", parsed.reason);
     to = parsed.phone.e164;
   }
-  if (f.stage != null && !/^[a-z0-9-]{1,64}$/.test(f.stage)) throw invalid("stage", "must be a stage name such as prefix-guard");
-  if (f.from != null && f.until != null && f.from >= f.until) throw invalid("from", "must be before until");
+  if (f.stage != null && !/^[a-z0-9-]{1,64}$/.test(f.stage)) throw invalidParameter("stage", "must be a stage name such as prefix-guard");
+  if (f.from != null && f.until != null && f.from >= f.until) throw invalidParameter("from", "must be before until");
   return { ...f, to, country: normalizeCountry(f.country) };
 }
 
@@ -56,10 +56,6 @@ export function encodeCursor(row: { createdAt: number; id: string }): string {
 
 export function decodeCursor(cursor: string): DecisionCursor {
   const m = /^v1:(\d{1,16}):([A-Za-z0-9]{1,64})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!m || cursor.length > 200) throw invalid("after", "not a cursor from this API");
+  if (!m || cursor.length > 200) throw invalidParameter("after", "not a cursor from this API");
   return { createdAt: Number(m[1]), id: m[2]! };
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
 }

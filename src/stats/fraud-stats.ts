@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { AppError, invalidParameter } from "../errors.js";
 import { toMicros, type PriceLookup } from "../risk/prices.js";
 import type { AggregateRow, DecisionCounters, StatsDimension, StatsStore } from "../store/stats.js";
 import { DAY_MS } from "../store/stats.js";
@@ -66,8 +66,8 @@ export class FraudStats {
   /** Validates a report's parameters; its parts are computed when read (only what the caller asks for). */
   async report(input: FraudStatsInput): Promise<FraudReport> {
     const groupBy = [...new Set(input.groupBy)];
-    if (groupBy.length > MAX_GROUP_BY) throw invalid("groupBy", `at most ${MAX_GROUP_BY} dimensions`);
-    if (groupBy.includes("PREFIX") && groupBy.includes("HOUR")) throw invalid("groupBy", "PREFIX is rolled up per day: combine it with DAY, not HOUR");
+    if (groupBy.length > MAX_GROUP_BY) throw invalidParameter("groupBy", `at most ${MAX_GROUP_BY} dimensions`);
+    if (groupBy.includes("PREFIX") && groupBy.includes("HOUR")) throw invalidParameter("groupBy", "PREFIX is rolled up per day: combine it with DAY, not HOUR");
     checkRange(input.from, input.until, groupBy.includes("HOUR") ? MAX_HOURLY_RANGE_DAYS : MAX_RANGE_DAYS);
     if (input.serviceId) await this.requireService(input.serviceId);
     return new FraudReport(this.d, { ...input, groupBy });
@@ -77,7 +77,7 @@ export class FraudStats {
   async summary(input: SummaryInput): Promise<AttemptsSummary> {
     const from = input.from ?? 0;
     const until = input.until ?? Number.MAX_SAFE_INTEGER;
-    if (from >= until) throw invalid("from", "must be before until");
+    if (from >= until) throw invalidParameter("from", "must be before until");
     if (input.serviceId) await this.requireService(input.serviceId);
     const [row] = await this.d.stats.aggregate({ serviceId: input.serviceId, from, until, country: normalizeCountry(input.country), groupBy: [] });
     const sends = row?.sends ?? 0;
@@ -243,12 +243,12 @@ function rate(part: number, whole: number): number | null {
 }
 
 function checkRange(from: number, until: number, maxDays: number): void {
-  if (!(from < until)) throw invalid("from", "must be before until");
-  if (until - from > maxDays * DAY_MS) throw invalid("until", `the range may span at most ${maxDays} days for this grouping`);
+  if (!(from < until)) throw invalidParameter("from", "must be before until");
+  if (until - from > maxDays * DAY_MS) throw invalidParameter("until", `the range may span at most ${maxDays} days for this grouping`);
 }
 
 function checkLimit(field: string, n: number, max: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > max) throw invalid(field, `must be from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw invalidParameter(field, `must be from 1 to ${max}`);
   return n;
 }
 
@@ -256,10 +256,6 @@ function checkLimit(field: string, n: number, max: number): number {
 export function normalizeCountry(country: string | null | undefined): string | null {
   if (country == null) return null;
   const c = country.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(c)) throw invalid("country", "must be an ISO 3166-1 alpha-2 code such as US");
+  if (!/^[A-Z]{2}$/.test(c)) throw invalidParameter("country", "must be an ISO 3166-1 alpha-2 code such as US");
   return c;
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
 }

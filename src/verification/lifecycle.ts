@@ -2,7 +2,7 @@ import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/dispatcher.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
-import { AppError, ErrorCatalog } from "../errors.js";
+import { AppError, ErrorCatalog, invalidParameter } from "../errors.js";
 import type { EventPublisher, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
@@ -10,9 +10,10 @@ import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
 import type { PipelineResult, RiskRequest } from "../risk/types.js";
 import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types.js";
-import { CUSTOM_CODE_RE, deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
+import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
 import { assertResendMatches, resendCode } from "./resend.js";
+import { assertCheckInput, assertStartInput, notFound, notPendingError } from "./rules.js";
 
 export interface StartInput {
   serviceId: string;
@@ -73,15 +74,7 @@ export class Lifecycle {
 
   async start(input: StartInput, origin: RequestOrigin): Promise<VerificationRow> {
     const service = await this.service(input.serviceId);
-    if ((input.channel === "SMS" && !service.smsEnabled) || (input.channel === "CALL" && !service.callEnabled)) {
-      throw new AppError("CHANNEL_DISABLED", `The ${input.channel} channel is disabled for this service`);
-    }
-    if (input.customCode != null) {
-      if (!service.customCodeEnabled) throw invalid("customCode", "custom codes are not enabled for this service");
-      if (!CUSTOM_CODE_RE.test(input.customCode)) throw invalid("customCode", "must be 4 to 10 digits");
-    }
-    if (input.locale != null && !/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/.test(input.locale)) throw invalid("locale", "must be a language tag such as en or pt-BR");
-    if ((input.amount == null) !== (input.payee == null)) throw invalid(input.amount == null ? "amount" : "payee", "amount and payee go together (PSD2)");
+    assertStartInput(service, input);
 
     const request: RiskRequest = {
       kind: "START",
@@ -134,7 +127,7 @@ export class Lifecycle {
       if (v.id === id) return code;
       if (v.codeSeed) return resendCode(this.d.codeSecret, v, service.codeLength);
       if (!input.customCode || !hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.customCode))) {
-        throw invalid("customCode", "a resend of a custom-code verification must pass the same custom code");
+        throw invalidParameter("customCode", "a resend of a custom-code verification must pass the same custom code");
       }
       return input.customCode;
     };
@@ -165,8 +158,7 @@ export class Lifecycle {
 
   async check(input: CheckInput, origin: RequestOrigin): Promise<CheckResult> {
     const service = await this.service(input.serviceId);
-    if (!input.to && !input.verificationId) throw invalid("to", "either to or verificationId is required");
-    if (!/^[0-9A-Za-z]{4,10}$/.test(input.code)) throw invalid("code", "must be 4 to 10 characters");
+    assertCheckInput(input);
 
     let v: VerificationRow | null = null;
     if (input.verificationId) {
@@ -314,22 +306,4 @@ export class Lifecycle {
   private publish(v: VerificationRow, type: VerificationEventType): void {
     this.d.events.publish({ type, serviceId: v.serviceId, verificationId: v.id, status: v.status, channel: v.channel, at: v.updatedAt, country: v.countryCode });
   }
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
-}
-
-/**
- * The answer to a check of a verification that is no longer PENDING, as Twilio gives it: 60202 while a
- * verification that used up its check attempts would still be within its TTL, 20404 for everything
- * else (approved, canceled, expired, failed, or a spent one past its TTL).
- */
-function notPendingError(v: VerificationRow, now: number): AppError {
-  if (v.status === "MAX_ATTEMPTS_REACHED" && v.expiresAt > now) return new AppError("MAX_CHECK_ATTEMPTS_REACHED");
-  return notFound();
-}
-
-function notFound(): AppError {
-  return new AppError("NOT_FOUND", "Verification not found or no longer pending");
 }

@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { invalidParameter } from "../errors.js";
 import type { VerificationRow } from "../store/types.js";
 import { deriveCode, hashCode, hashesEqual } from "./codes.js";
 
@@ -22,13 +22,13 @@ export interface ResendRequest {
 export function assertResendMatches(secret: string, pending: VerificationRow, input: ResendRequest): void {
   if (input.customCode != null) {
     if (!hashesEqual(pending.codeHash, hashCode(secret, pending.id, input.customCode))) {
-      throw invalid("customCode", "a verification with another code is pending for this number: pass the same customCode, or cancel it first");
+      throw invalidParameter("customCode", "a verification with another code is pending for this number: pass the same customCode, or cancel it first");
     }
   } else if (pending.codeSeed === null) {
-    throw invalid("customCode", "a resend of a custom-code verification must pass the same custom code");
+    throw invalidParameter("customCode", "a resend of a custom-code verification must pass the same custom code");
   }
   if ((input.amount != null && input.amount !== pending.amount) || (input.payee != null && input.payee !== pending.payee)) {
-    throw invalid("amount", "a verification with another amount or payee is pending for this number: cancel it first");
+    throw invalidParameter("amount", "a verification with another amount or payee is pending for this number: cancel it first");
   }
 }
 
@@ -46,8 +46,4 @@ export function resendCode(secret: string, v: VerificationRow, serviceCodeLength
   }
   // Only when CODE_SECRET changed under a pending verification: nothing can check its code anyway.
   throw new Error("the pending verification's code cannot be re-derived (was CODE_SECRET changed?)");
-}
-
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
 }

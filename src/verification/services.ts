@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { AppError } from "../errors.js";
+import { AppError, invalidParameter } from "../errors.js";
 import { newSid } from "../ids.js";
 import type { RiskSettings, ServiceRow, Store } from "../store/types.js";
 
@@ -30,27 +30,23 @@ export const SERVICE_DEFAULTS = {
   callEnabled: true,
 } as const;
 
-function invalid(field: string, why: string): AppError {
-  return new AppError("INVALID_PARAMETER", `${field}: ${why}`, { detail: { field } });
-}
-
 function validate(s: ServiceSettings): void {
   const int = (field: keyof ServiceSettings, min: number, max: number) => {
     const v = s[field];
     if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalid(field, `must be an integer from ${min} to ${max}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalidParameter(field, `must be an integer from ${min} to ${max}`);
   };
   if (s.friendlyName !== undefined) {
     const n = s.friendlyName.trim();
-    if (n.length < 1 || n.length > 30) throw invalid("friendlyName", "must be 1 to 30 characters");
+    if (n.length < 1 || n.length > 30) throw invalidParameter("friendlyName", "must be 1 to 30 characters");
   }
   int("codeLength", 4, 10);
   int("ttlSeconds", 30, 86_400);
   int("maxCheckAttempts", 1, 60);
   int("maxSendAttempts", 1, 60);
   if (s.smsTemplate != null) {
-    if (!s.smsTemplate.includes("{code}")) throw invalid("smsTemplate", "must contain {code}");
-    if (s.smsTemplate.length > 600) throw invalid("smsTemplate", "must be at most 600 characters");
+    if (!s.smsTemplate.includes("{code}")) throw invalidParameter("smsTemplate", "must contain {code}");
+    if (s.smsTemplate.length > 600) throw invalidParameter("smsTemplate", "must be at most 600 characters");
   }
 }
 
