@@ -5,11 +5,10 @@ import { ApiKeys } from "./auth/keys.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { DeliveryChannel } from "./delivery/channel.js";
-import type { Dispatcher } from "./delivery/dispatcher.js";
 import { OutboxChannel } from "./delivery/outbox.js";
 import { DEFAULT_RETRY } from "./delivery/retry.js";
 import { TwilioChannel, twilioOptionsFrom } from "./delivery/twilio.js";
-import { DeliveryWorker } from "./delivery/worker.js";
+import { DeliveryWorker, type Dispatcher } from "./delivery/worker.js";
 import { createEventBus, type VerifyPubSub } from "./events/pubsub.js";
 import type { AppServices } from "./graphql/context.js";
 import { buildVerifySchema } from "./graphql/schema.js";
@@ -115,8 +114,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const apiKeys = new ApiKeys(store, clock);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
-  const limitsAdmin = new LimitsAdmin({ store, spend: database.limits, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
   const serviceAdmin = new Services(store, clock);
+  const limitsAdmin = new LimitsAdmin({ services: serviceAdmin, spend: database.limits, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
   const fraudAdmin = new FraudAdmin({ store: database.fraud, services: serviceAdmin, detector, clock, stageNames: pipeline.stageNames });
   const stats = new FraudStats({ stats: database.stats, store, prices });
   const decisionLog = new DecisionLog(database.stats);

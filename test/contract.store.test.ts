@@ -182,14 +182,14 @@ describe.each(storeBackends())("Store contract on $name", (backend) => {
       expect((await store.getVerification(live.fresh.id))?.status).toBe("PENDING");
     });
 
-    it("updates send attempts and finds them by provider SID", async () => {
+    it("finds a send attempt by the provider SID the delivery recorded on it", async () => {
       const s = await newService();
       const input = startInput(s.id, T0, { to: "+447400000008" });
       await store.createOrResend(input);
-      const updated = await store.updateSendAttempt(input.attempt.id, { providerSid: "SM123", deliveryStatus: "delivered", price: "-0.0075", priceUnit: "USD" });
-      expect(updated).toEqual({ ...input.attempt, providerSid: "SM123", deliveryStatus: "delivered", price: "-0.0075", priceUnit: "USD" });
-      expect(await store.findSendAttemptByProviderSid("SM123")).toEqual(updated);
-      expect(await store.updateSendAttempt("VL" + "0".repeat(32), { deliveryStatus: "failed" })).toBeNull();
+      const recorded = await b.db.delivery.recordAttemptStatus(input.attempt.id, { status: "delivered", providerSid: "SM123", price: "-0.0075", priceUnit: "USD" });
+      expect(recorded).toEqual({ ...input.attempt, providerSid: "SM123", deliveryStatus: "delivered", price: "-0.0075", priceUnit: "USD" });
+      expect(await store.findSendAttemptByProviderSid("SM123")).toEqual(recorded);
+      expect(await store.findSendAttemptByProviderSid("SM" + "0".repeat(32))).toBeNull();
     });
 
     it("marks only the allowed start decisions of a verification as converted", async () => {

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
-import { parsePhone } from "../src/phone.js";
 import { ipGroup } from "../src/risk/ip-group.js";
 import { consumeAll, LimiterUnavailableError, memoryCounters, SlidingWindowLimiter, type Counters } from "../src/risk/limiter.js";
 import { limitKeys, limitsStage, type LimitsOptions } from "../src/risk/stages/limits.js";
@@ -11,6 +10,7 @@ import type { Decision, RiskContext } from "../src/risk/types.js";
 import { sqliteCounters } from "../src/store/sqlite/limits.js";
 import { SqliteStore } from "../src/store/sqlite/store.js";
 import type { Role, ServiceRow } from "../src/store/types.js";
+import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { serviceRow } from "./helpers/store-fixtures.js";
 
 const MIN = 60_000;
@@ -135,22 +135,13 @@ const service = (riskSettings: ServiceRow["riskSettings"] = {}): ServiceRow => s
 
 /** The context the limits stage sees after the phone stage ran. */
 function ctx(over: { kind?: "START" | "CHECK"; to?: string; ip?: string | null; role?: Role; svc?: ServiceRow; values?: Record<string, string>; now?: number } = {}): RiskContext {
-  const parsed = parsePhone(over.to ?? "+447400123456");
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return {
+  const req = startRequest(over.svc ?? service(), over.to ?? "+447400123456", {
     kind: over.kind ?? "START",
-    service: over.svc ?? service(),
-    rawTo: parsed.phone.e164,
-    channel: "SMS",
     ip: over.ip === undefined ? "203.0.113.7" : over.ip,
     role: over.role ?? "CLIENT",
-    riskCheck: true,
-    tags: {},
     rateLimitValues: over.values ?? {},
-    now: over.now ?? 0,
-    shadow: [],
-    phone: parsed.phone,
-  };
+  });
+  return stageContext(req, over.now ?? 0);
 }
 
 const gbMobile = (i: number) => `+4474001${String(i).padStart(5, "0")}`;

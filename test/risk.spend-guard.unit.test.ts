@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { AppError } from "../src/errors.js";
-import { parsePhone } from "../src/phone.js";
 import { DEFAULT_SMS_USD, PriceTable } from "../src/risk/prices.js";
 import { SpendGuard, utcDay } from "../src/risk/stages/spend-guard.js";
 import type { Decision, RiskContext } from "../src/risk/types.js";
 import { SqliteLimitsStore } from "../src/store/sqlite/limits.js";
 import { SqliteStore } from "../src/store/sqlite/store.js";
 import type { Channel, ServiceRow } from "../src/store/types.js";
+import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { serviceRow } from "./helpers/store-fixtures.js";
 
 let dir: string;
@@ -92,9 +92,7 @@ const service = (riskSettings: ServiceRow["riskSettings"] = {}, id = "VA00000000
   serviceRow({ id, riskSettings, createdAt: 0, updatedAt: 0 });
 
 function ctx(svc: ServiceRow, to = "+447400123456", channel: Channel = "SMS"): RiskContext {
-  const parsed = parsePhone(to);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return { kind: "START", service: svc, rawTo: to, channel, ip: null, role: "CLIENT", riskCheck: true, tags: {}, rateLimitValues: {}, now: clock.now(), shadow: [], phone: parsed.phone };
+  return stageContext(startRequest(svc, to, { channel, ip: null, role: "CLIENT" }), clock.now());
 }
 
 describe("spend guard", () => {

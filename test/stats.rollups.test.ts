@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDecisions } from "../bench/stats/seed.js";
+import { prng, seedDecisions } from "../bench/stats/seed.js";
 import { DAY_MS, HOUR_MS, planSegments, type AggregateQuery, type StatsDimension } from "../src/store/stats.js";
 import { SqliteStatsStore } from "../src/store/sqlite/stats.js";
 import { SqliteStore } from "../src/store/sqlite/store.js";
@@ -16,17 +16,6 @@ import { expectedAggregate, type DecisionDb } from "./helpers/stats-oracle.js";
 
 const UNTIL = Date.UTC(2026, 0, 11, 7, 23, 11, 5);
 const DAYS = 10;
-
-/** A small deterministic PRNG so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("decision roll-ups", () => {
   let dir: string;

@@ -47,8 +47,8 @@ const PUMPING: [string, string, string[]][] = [
   ["AZ", "994", ["505", "554"]],
 ];
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
+/** mulberry32: small, fast, deterministic (also the roll-up tests' generator). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

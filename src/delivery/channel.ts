@@ -9,7 +9,6 @@ export interface OutboundMessage {
   sendAttemptId: string;
   to: string;
   channel: Channel;
-  locale: string;
   /** The SMS text; for CALL, a transcript of what the call says (the outbox shows it). */
   body: string;
   /** CALL only: the TwiML the call plays (the code digit by digit, repeated). */

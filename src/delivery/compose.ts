@@ -1,7 +1,7 @@
 import type { DeliveryJobRow } from "../store/delivery.js";
 import type { ServiceRow, VerificationRow } from "../store/types.js";
 import type { OutboundMessage } from "./channel.js";
-import { renderSms, renderVoice, resolveLocale, type TemplateVars } from "./templates.js";
+import { renderSms, renderVoice, type TemplateVars } from "./templates.js";
 import { buildVoiceTwiml } from "./twiml.js";
 
 /**
@@ -23,7 +23,6 @@ export function composeMessage(job: DeliveryJobRow, v: VerificationRow, service:
     sendAttemptId: job.sendAttemptId,
     to: v.to,
     channel: job.channel,
-    locale: resolveLocale(locale).language,
   };
   if (job.channel === "CALL") {
     const script = renderVoice(vars, locale);

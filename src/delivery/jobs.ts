@@ -4,7 +4,7 @@ import type { SendAttemptRow, VerificationRow } from "../store/types.js";
 import { sealCode } from "./seal.js";
 
 /** A job id: DJ + 32 hex. It doubles as the provider idempotency token of every try of the job. */
-export function newJobId(): string {
+function newJobId(): string {
   return "DJ" + randomBytes(16).toString("hex");
 }
 

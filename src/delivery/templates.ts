@@ -60,7 +60,7 @@ export interface VoiceScript {
 }
 
 /** Times the code is read out: people reach for a pen during the first reading. */
-export const VOICE_REPEATS = 3;
+const VOICE_REPEATS = 3;
 
 /** The call's script for a locale (built-in text only: a service's template is for SMS). */
 export function renderVoice(vars: TemplateVars, locale: string | null | undefined): VoiceScript {
@@ -86,15 +86,10 @@ const FSI = "\u2068";
 const PDI = "\u2069";
 
 /** Fills the placeholders; `rtl` wraps each value in directional isolates. */
-export function fill(template: string, vars: TemplateVars, rtl = false): string {
+function fill(template: string, vars: TemplateVars, rtl = false): string {
   const v = (s: string) => (rtl ? FSI + s + PDI : s);
   return template
     .replaceAll("{code}", v(vars.code))
     .replaceAll("{friendlyName}", v(vars.friendlyName))
     .replaceAll("{ttlMinutes}", v(String(vars.ttlMinutes)));
-}
-
-/** The base language of a tag (`pt-BR` -> `pt`), lower case; "en" when absent. */
-export function baseLocale(locale: string | null | undefined): string {
-  return (locale ?? "en").toLowerCase().split(/[-_]/)[0] || "en";
 }

@@ -51,8 +51,11 @@ export function twilioOptionsFrom(config: Config): TwilioChannelOptions | null {
 export class TwilioChannel implements DeliveryChannel {
   readonly name = "twilio";
   private readonly client: twilio.Twilio;
+  /** Who SMS come from: the Messaging Service when set, else the sender number. */
+  private readonly smsSender: { messagingServiceSid: string } | { from: string } | null;
 
   constructor(private readonly o: TwilioChannelOptions) {
+    this.smsSender = o.messagingServiceSid ? { messagingServiceSid: o.messagingServiceSid } : o.from ? { from: o.from } : null;
     const httpClient = new RoutedRequestClient({ baseUrl: o.baseUrl, timeout: o.timeoutMs, keepAlive: true });
     this.client = o.apiKey
       ? twilio(o.apiKey, o.apiSecret, { accountSid: o.accountSid, httpClient })
@@ -74,9 +77,8 @@ export class TwilioChannel implements DeliveryChannel {
           });
           return { providerSid: call.sid, status: normalizeCallStatus(call.status) };
         }
-        const sender = this.o.messagingServiceSid ? { messagingServiceSid: this.o.messagingServiceSid } : { from: this.o.from };
-        if (!sender.messagingServiceSid && !sender.from) throw new DeliveryError("SMS need TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID", false, 21603);
-        const msg = await this.client.messages.create({ to: m.to, body: m.body, ...sender, statusCallback });
+        if (!this.smsSender) throw new DeliveryError("SMS need TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID", false, 21603);
+        const msg = await this.client.messages.create({ to: m.to, body: m.body, ...this.smsSender, statusCallback });
         return { providerSid: msg.sid, status: normalizeMessageStatus(msg.status) };
       });
     } catch (err) {

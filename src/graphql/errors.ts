@@ -7,36 +7,31 @@ import type { Logger } from "../log.js";
 /** GraphQL-level codes Apollo/graphql-js produce for malformed requests, mapped to ours. */
 const GRAPHQL_INPUT_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
 
-/** Converts a domain error to the GraphQLError resolvers throw. */
-export function toGraphQLError(e: AppError): GraphQLError {
-  return new GraphQLError(e.message, {
-    extensions: {
-      code: e.code,
-      errorCode: e.errorCode,
-      ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
-      ...(e.detail ? { detail: e.detail } : {}),
-    },
-  });
+/** The extensions a domain error carries on the wire. */
+function extensionsOf(e: AppError): Record<string, unknown> {
+  return {
+    code: e.code,
+    errorCode: e.errorCode,
+    ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
+  };
 }
 
 /**
- * The one place errors reach the wire. Domain errors keep their code, number and message; GraphQL
- * input errors become INVALID_PARAMETER (60200); anything else is logged in full and masked as
- * INTERNAL with a request id. Never a stack trace.
+ * The one place errors reach the wire. Domain errors (also when wrapped in a GraphQLError, as the
+ * query cost rule reports them) keep their code, number and message; GraphQL input errors become
+ * INVALID_PARAMETER (60200); anything else is logged in full and masked as INTERNAL with a request
+ * id. Never a stack trace.
  */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrap(error);
     if (original instanceof AppError) {
-      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: toGraphQLError(original).extensions };
+      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: extensionsOf(original) };
     }
     const gqlCode = formatted.extensions?.code;
     if (typeof gqlCode === "string" && GRAPHQL_INPUT_CODES.has(gqlCode)) {
       return { message: formatted.message, locations: formatted.locations, extensions: { code: "INVALID_PARAMETER", errorCode: ErrorCatalog.INVALID_PARAMETER.errorCode } };
-    }
-    if (typeof gqlCode === "string" && gqlCode in ErrorCatalog && formatted.extensions?.errorCode) {
-      // Already one of ours (thrown as GraphQLError by a plugin, e.g. the cost limit).
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: gqlCode, errorCode: formatted.extensions.errorCode } };
     }
     if (error instanceof GraphQLError && !error.originalError && !formatted.path) {
       // graphql-js validation of variables/arguments: a caller's mistake, safe to show.

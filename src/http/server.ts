@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { WebSocketServer } from "ws";
 import type { Caller } from "../auth/keys.js";
 import type { AppServices, GraphQLContext } from "../graphql/context.js";
-import { isAppError } from "../errors.js";
+import { ErrorCatalog, isAppError } from "../errors.js";
 import { createFormatError } from "../graphql/errors.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { renderOfflineGraphiQL } from "./graphiql.js";
@@ -97,7 +97,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
-    formatError: createFormatError(deps.app.log),
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
     validationRules: deps.validationRules,
@@ -161,7 +161,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         if (res.headersSent) return next(err);
         const status = typeof err === "object" && err && "status" in err && typeof err.status === "number" ? err.status : 500;
         if (status >= 500) deps.app.log.error("http error", { error: String(err) });
-        res.status(status).json({ errors: [{ message: status >= 500 ? "Internal error" : "Bad request", extensions: { code: status >= 500 ? "INTERNAL" : "INVALID_PARAMETER", errorCode: status >= 500 ? 20500 : 60200 } }] });
+        const code = status >= 500 ? "INTERNAL" : "INVALID_PARAMETER";
+        res.status(status).json({ errors: [{ message: status >= 500 ? "Internal error" : "Bad request", extensions: { code, errorCode: ErrorCatalog[code].errorCode } }] });
       });
     },
     async stop() {

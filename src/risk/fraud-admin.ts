@@ -22,6 +22,8 @@ export interface FraudSettingsView {
   serviceId: string;
   protectionLevel: ProtectionLevel;
   shadowStages: string[];
+  /** Stage names `setShadowStages` accepts (the same for every service). */
+  shadowableStages: string[];
 }
 
 /** Stages that make no decision of their own and so cannot be shadowed (the request needs their output). */
@@ -35,13 +37,13 @@ const MAX_GEO_ENTRIES = 1_000;
  * (stages read them from the store on each request; nothing is cached in process).
  */
 export class FraudAdmin {
+  /** Stage names `setShadowStages` accepts. */
+  readonly shadowableStages: string[];
+
   constructor(
     private readonly d: { store: FraudStore; services: Services; detector: PumpingDetector; clock: Clock; stageNames: string[] },
-  ) {}
-
-  /** Stage names `setShadowStages` accepts. */
-  get shadowableStages(): string[] {
-    return this.d.stageNames.filter((s) => !NOT_SHADOWABLE.has(s));
+  ) {
+    this.shadowableStages = d.stageNames.filter((s) => !NOT_SHADOWABLE.has(s));
   }
 
   async addSafeNumber(number: string, note: string | null): Promise<SafeNumberRow> {
@@ -122,7 +124,12 @@ export class FraudAdmin {
 
   async settings(serviceId: string): Promise<FraudSettingsView> {
     const s = await this.d.services.get(serviceId);
-    return { serviceId, protectionLevel: s.riskSettings.protectionLevel ?? DEFAULT_PROTECTION_LEVEL, shadowStages: s.riskSettings.shadowStages ?? [] };
+    return {
+      serviceId,
+      protectionLevel: s.riskSettings.protectionLevel ?? DEFAULT_PROTECTION_LEVEL,
+      shadowStages: s.riskSettings.shadowStages ?? [],
+      shadowableStages: this.shadowableStages,
+    };
   }
 
   async setProtectionLevel(serviceId: string, level: ProtectionLevel): Promise<FraudSettingsView> {

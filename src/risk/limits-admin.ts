@@ -1,9 +1,10 @@
 import type { Clock } from "../clock.js";
-import { AppError, invalidParameter } from "../errors.js";
+import { invalidParameter } from "../errors.js";
 import type { SpendStore } from "../store/limits.js";
-import type { RateLimitSpec, ServiceRow, Store } from "../store/types.js";
+import type { RateLimitSpec, ServiceRow } from "../store/types.js";
+import { Services } from "../verification/services.js";
 import { MICROS_PER_USD, type PriceTable } from "./prices.js";
-import { DEFAULT_DAILY_BUDGET_CENTS, dailyBudgetCents, utcDay } from "./stages/spend-guard.js";
+import { dailyBudgetCents, utcDay } from "./stages/spend-guard.js";
 
 /** Bounds on a service's own rate limits (Twilio's Service Rate Limits have similar ones). */
 export const RATE_LIMIT_BOUNDS = { maxLimits: 10, maxBuckets: 5, maxPoints: 1_000_000, maxIntervalSeconds: 86_400 } as const;
@@ -23,7 +24,7 @@ export interface SpendReport {
  */
 export class LimitsAdmin {
   constructor(
-    private readonly d: { store: Store; spend: SpendStore; prices: PriceTable; clock: Clock; defaultBudgetCents?: number },
+    private readonly d: { services: Services; spend: SpendStore; prices: PriceTable; clock: Clock; defaultBudgetCents?: number },
   ) {}
 
   get prices(): PriceTable {
@@ -33,18 +34,19 @@ export class LimitsAdmin {
   /** Replaces the service's named rate limits (an empty list removes them all). */
   async setRateLimits(serviceId: string, rateLimits: RateLimitSpec[]): Promise<ServiceRow> {
     validateRateLimits(rateLimits);
-    return this.patch(serviceId, { rateLimits: rateLimits.map((r) => ({ uniqueName: r.uniqueName, buckets: r.buckets.map((b) => ({ max: b.max, intervalSeconds: b.intervalSeconds })) })) });
+    return this.d.services.updateRiskSettings(serviceId, { rateLimits: rateLimits.map((r) => ({ uniqueName: r.uniqueName, buckets: r.buckets.map((b) => ({ max: b.max, intervalSeconds: b.intervalSeconds })) })) });
   }
 
   /** Sets the daily budget in US cents (0 stops every send); null returns to the default. */
   async setDailyBudget(serviceId: string, cents: number | null): Promise<ServiceRow> {
     if (cents !== null && (!Number.isInteger(cents) || cents < 0 || cents > 100_000_000)) throw invalidParameter("cents", "must be an integer from 0 to 100000000");
-    return this.patch(serviceId, { dailyBudgetCents: cents ?? undefined });
+    // undefined drops the key: riskSettings is stored as JSON, and the row returned is the stored one.
+    return this.d.services.updateRiskSettings(serviceId, { dailyBudgetCents: cents ?? undefined });
   }
 
   /** The effective daily budget of a service row, in US cents. */
   budgetCents(row: ServiceRow): number {
-    return dailyBudgetCents(row.riskSettings, this.d.defaultBudgetCents ?? DEFAULT_DAILY_BUDGET_CENTS);
+    return dailyBudgetCents(row.riskSettings, this.d.defaultBudgetCents);
   }
 
   /** Spend on `day` (UTC `YYYY-MM-DD`, default today) against the budget. */
@@ -53,16 +55,6 @@ export class LimitsAdmin {
     const d = day ?? utcDay(this.d.clock.now());
     const s = await this.d.spend.getSpend(row.id, d);
     return { day: d, spentUsd: s.usdMicros / MICROS_PER_USD, sends: s.sends, budgetUsd: this.budgetCents(row) / 100 };
-  }
-
-  private async patch(serviceId: string, patch: Partial<ServiceRow["riskSettings"]>): Promise<ServiceRow> {
-    const current = await this.d.store.getService(serviceId);
-    if (!current) throw new AppError("NOT_FOUND", "Service not found");
-    const riskSettings = { ...current.riskSettings, ...patch };
-    for (const k of Object.keys(patch)) if (riskSettings[k] === undefined) delete riskSettings[k];
-    const row = await this.d.store.updateService(serviceId, { riskSettings, updatedAt: this.d.clock.now() });
-    if (!row) throw new AppError("NOT_FOUND", "Service not found");
-    return row;
   }
 }
 

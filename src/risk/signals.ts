@@ -36,8 +36,6 @@ export const SIGNALS = {
   uncheckedSendsPrefix: { name: "unchecked-sends-prefix", mode: "record", windowMs: HOUR, graceMs: 5 * MINUTE, clientOnly: false, minSends: 10, minCheckedRatio: 0.1 },
 } as const;
 
-export type SignalName = (typeof SIGNALS)[keyof typeof SIGNALS]["name"];
-
 /** Counter keys of the signals, built in one place. `ip` is the /64-grouped IP (see ip-group.ts). */
 export const signalKeys = {
   ipCountry: (svc: string, ip: string, country: string) => `sig:ipc:${svc}:${ip}:${country}`,

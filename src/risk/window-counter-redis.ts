@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { WindowCounter } from "./window-counter.js";
+import { bucketStart, type WindowCounter } from "./window-counter.js";
 
 export interface RedisWindowCounterOptions {
   /** Bucket width in milliseconds (the SQLite counter's resolution). @default 10_000 */
@@ -114,6 +114,6 @@ export class RedisWindowCounter implements WindowCounter {
   }
 
   private bucketOf(t: number): number {
-    return t - (((t % this.bucketMs) + this.bucketMs) % this.bucketMs);
+    return bucketStart(t, this.bucketMs);
   }
 }

@@ -23,3 +23,8 @@ export interface WindowCounter {
   /** Forgets every event of `key` (an admin lifted a block: judge the prefix afresh). */
   reset(key: string): Promise<void>;
 }
+
+/** The start of the fixed bucket of width `bucketMs` that holds time `t` (every backend buckets alike). */
+export function bucketStart(t: number, bucketMs: number): number {
+  return t - (((t % bucketMs) + bucketMs) % bucketMs);
+}

@@ -48,6 +48,21 @@ export type JobOutcome =
   | { status: "failed"; errorCode: number | null; error: string }
   | { status: "canceled"; error: string };
 
+/** The columns {@link DeliveryJobStore.finish} writes for an outcome, on either database. */
+export function finishedJobColumns(outcome: JobOutcome, now: number) {
+  return {
+    status: outcome.status,
+    // The sealed code is only needed while the job may still send.
+    sealedCode: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    providerSid: outcome.status === "sent" ? outcome.providerSid : undefined,
+    errorCode: outcome.status === "failed" ? outcome.errorCode : undefined,
+    lastError: outcome.status === "sent" ? undefined : outcome.error,
+    updatedAt: now,
+  };
+}
+
 /** A delivery status to record on a send attempt (from the channel's receipt or a status callback). */
 export interface AttemptStatusUpdate {
   status: string;

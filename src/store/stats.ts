@@ -1,3 +1,4 @@
+import { and, eq, gte, lt, type AnyColumn, type SQL } from "drizzle-orm";
 import type { RiskDecisionRow } from "./types.js";
 
 /**
@@ -133,4 +134,64 @@ export function planSegments(q: Pick<AggregateQuery, "from" | "until" | "groupBy
   };
   cover(q.from, q.until, levels);
   return out;
+}
+
+/*
+ * What both SQL implementations share: the filter of the attempts log, and the shape of an aggregate's
+ * result rows. Only the dialect (casts, the every-service plan) stays in sqlite/stats.ts and pg/stats.ts.
+ */
+
+/** Counter columns every segment yields, in this order (`blocked` is derived: decisions - allowed). */
+export const SEGMENT_COUNTERS = ["decisions", "allowed", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
+
+/**
+ * How each dimension is selected from the union of segments (t = the row's time or bucket start), in
+ * SQL both dialects read the same way; `numeric` columns may arrive as strings (PostgreSQL bigint).
+ */
+export const DIMENSION_SQL: Record<StatsDimension, { column: keyof AggregateRow; expr: string; numeric: boolean }> = {
+  COUNTRY: { column: "country", expr: "nullif(country, '')", numeric: false },
+  PREFIX: { column: "prefix", expr: "nullif(prefix, '')", numeric: false },
+  STAGE: { column: "stage", expr: "nullif(stage, '')", numeric: false },
+  ERROR_CODE: { column: "errorCode", expr: "nullif(error_code, 0)", numeric: true },
+  CHANNEL: { column: "channel", expr: "nullif(channel, '')", numeric: false },
+  HOUR: { column: "hour", expr: `t - t % ${HOUR_MS}`, numeric: true },
+  DAY: { column: "day", expr: `t - t % ${DAY_MS}`, numeric: true },
+};
+
+/** The outer select over the segments: the grouped dimensions (named as AggregateRow keys) and summed counters. */
+export function aggregateSelect(groupBy: StatsDimension[]): { select: string; groupBy: string } {
+  const dims = groupBy.map((d) => DIMENSION_SQL[d]);
+  const select = [...dims.map((d) => `${d.expr} as "${d.column}"`), ...SEGMENT_COUNTERS.map((c) => `coalesce(sum(${c}), 0) as ${c}`)].join(", ");
+  return { select, groupBy: dims.length ? ` group by ${dims.map((d) => d.expr).join(", ")}` : "" };
+}
+
+/** One result row of {@link aggregateSelect} as an AggregateRow (numbers converted, ungrouped dimensions null). */
+export function toAggregateRow(r: Record<string, number | string | null>, groupBy: StatsDimension[]): AggregateRow {
+  const row: AggregateRow = { country: null, prefix: null, stage: null, errorCode: null, channel: null, hour: null, day: null, decisions: 0, allowed: 0, blocked: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0 };
+  for (const d of groupBy.map((g) => DIMENSION_SQL[g])) {
+    const v = r[d.column] ?? null;
+    (row as unknown as Record<string, unknown>)[d.column] = v === null ? null : d.numeric ? Number(v) : v;
+  }
+  for (const c of SEGMENT_COUNTERS) row[c] = Number(r[c] ?? 0);
+  row.blocked = row.decisions - row.allowed;
+  return row;
+}
+
+/** The risk_decisions columns a log filter reads (either backend's drizzle table). */
+export type DecisionColumns = Record<"serviceId" | "to" | "country" | "kind" | "outcome" | "stage" | "errorCode" | "createdAt", AnyColumn>;
+
+/** The WHERE of a log page: every filter field narrows; `keyset` (the dialect's row comparison) follows `after`. */
+export function decisionLogWhere(d: DecisionColumns, f: DecisionFilter, keyset: SQL | undefined): SQL | undefined {
+  return and(
+    f.serviceId ? eq(d.serviceId, f.serviceId) : undefined,
+    f.to ? eq(d.to, f.to) : undefined,
+    f.country ? eq(d.country, f.country) : undefined,
+    f.kind ? eq(d.kind, f.kind) : undefined,
+    f.outcome ? eq(d.outcome, f.outcome) : undefined,
+    f.stage ? eq(d.stage, f.stage) : undefined,
+    f.errorCode != null ? eq(d.errorCode, f.errorCode) : undefined,
+    f.from != null ? gte(d.createdAt, f.from) : undefined,
+    f.until != null ? lt(d.createdAt, f.until) : undefined,
+    keyset,
+  );
 }

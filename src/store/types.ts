@@ -176,7 +176,6 @@ export interface Store {
   /** Moves every PENDING row whose TTL passed to EXPIRED and returns them (for events). */
   expireDue(now: number, limit?: number): Promise<VerificationRow[]>;
   listSendAttempts(verificationId: string): Promise<SendAttemptRow[]>;
-  updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null>;
   findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null>;
 
   // risk decisions

@@ -1,8 +1,8 @@
 import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
-import type { Dispatcher } from "../delivery/dispatcher.js";
+import type { Dispatcher } from "../delivery/worker.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
-import { AppError, ErrorCatalog, invalidParameter } from "../errors.js";
+import { AppError, ErrorCatalog } from "../errors.js";
 import type { EventPublisher, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
@@ -121,15 +121,13 @@ export class Lifecycle {
       updatedAt: now,
     };
     const attempt = { id: newSid("VL"), verificationId: id, channel: input.channel, at: now, deliveryStatus: "queued", providerSid: null, price: null, priceUnit: null, errorCode: null };
-    // A resend sends the same code again: re-derive it, or, for a custom code, require the same one.
-    // Runs inside the store's transaction (the delivery job is built there): a throw rolls it all back.
+    // A resend sends the same code again: re-derive it, or, for a custom code, send the one the caller
+    // passed. The row found in the transaction may not be the one assertSendable saw (a race), so the
+    // resend rules are asserted again here; a throw rolls the whole write back.
     const codeFor = (v: VerificationRow): string => {
       if (v.id === id) return code;
-      if (v.codeSeed) return resendCode(this.d.codeSecret, v, service.codeLength);
-      if (!input.customCode || !hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.customCode))) {
-        throw invalidParameter("customCode", "a resend of a custom-code verification must pass the same custom code");
-      }
-      return input.customCode;
+      assertResendMatches(this.d.codeSecret, v, input);
+      return v.codeSeed ? resendCode(this.d.codeSecret, v, service.codeLength) : input.customCode!;
     };
     const result = await this.d.store.createOrResend({
       fresh,

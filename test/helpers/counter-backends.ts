@@ -3,6 +3,7 @@ import { memoryCounters, type Counters } from "../../src/risk/limiter.js";
 import { redisCounters } from "../../src/risk/limiter-redis.js";
 import type { WindowCounter } from "../../src/risk/window-counter.js";
 import { RedisWindowCounter } from "../../src/risk/window-counter-redis.js";
+import type { Database } from "../../src/store/open.js";
 import { backendStatus, deleteRedisPrefix, randomRedisPrefix } from "./backends.js";
 import { pgBackend, sqliteBackend } from "./store-backends.js";
 
@@ -23,13 +24,37 @@ export interface CounterBackend {
   open(): Promise<OpenedCounters>;
 }
 
-/** The counters of a contract-run database, opened through the app's own composition (store/open.ts). */
-async function viaDatabase(kind: "SQLite" | "PostgreSQL"): Promise<OpenedCounters> {
+/**
+ * `pick` of a contract-run database (opened through the app's own composition, store/open.ts): on
+ * the first handle, and on another handle on the same database.
+ */
+async function viaDatabase<T>(kind: "SQLite" | "PostgreSQL", pick: (db: Database) => T): Promise<{ first: T; another(): Promise<T>; close(): Promise<void> }> {
   const opened = await (kind === "SQLite" ? sqliteBackend : pgBackend()).open();
+  return { first: pick(opened.db), another: async () => pick(await opened.another()), close: () => opened.close() };
+}
+
+async function countersOf(kind: "SQLite" | "PostgreSQL"): Promise<OpenedCounters> {
+  const h = await viaDatabase(kind, (db) => db.counters);
+  return { counters: h.first, another: h.another, close: h.close };
+}
+
+/**
+ * Handles on Redis state under a key prefix no other run uses: each `another()` opens its own
+ * connection (as a second instance has) and builds `make` on it; `close` deletes the prefix's keys.
+ */
+function redisHandles<T>(url: string, make: (redis: Redis, prefix: string) => T): { another(): Promise<T>; close(): Promise<void> } {
+  const prefix = randomRedisPrefix();
+  const clients: Redis[] = [];
   return {
-    counters: opened.db.counters,
-    another: async () => (await opened.another()).counters,
-    close: () => opened.close(),
+    async another() {
+      const r = new Redis(url, { maxRetriesPerRequest: 1 });
+      clients.push(r);
+      return make(r, prefix);
+    },
+    async close() {
+      await deleteRedisPrefix(clients[0]!, prefix);
+      for (const c of clients) c.disconnect();
+    },
   };
 }
 
@@ -45,27 +70,14 @@ export function counterBackends(): CounterBackend[] {
         return { counters, another: async () => counters, close: async () => undefined };
       },
     },
-    { name: "SQLite", skipReason: null, open: () => viaDatabase("SQLite") },
-    { name: "PostgreSQL", skipReason: status.pg.reason, open: () => viaDatabase("PostgreSQL") },
+    { name: "SQLite", skipReason: null, open: () => countersOf("SQLite") },
+    { name: "PostgreSQL", skipReason: status.pg.reason, open: () => countersOf("PostgreSQL") },
     {
       name: "Redis",
       skipReason: status.redis.reason,
       async open() {
-        const prefix = randomRedisPrefix();
-        const clients: Redis[] = [];
-        const open = async () => {
-          const r = new Redis(status.redis.url, { maxRetriesPerRequest: 1 });
-          clients.push(r);
-          return redisCounters(r, prefix);
-        };
-        return {
-          counters: await open(),
-          another: open,
-          async close() {
-            await deleteRedisPrefix(clients[0]!, prefix);
-            for (const c of clients) c.disconnect();
-          },
-        };
+        const h = redisHandles(status.redis.url, redisCounters);
+        return { counters: await h.another(), another: h.another, close: h.close };
       },
     },
   ];
@@ -81,8 +93,8 @@ export interface WindowCounterBackend {
 export function windowCounterBackends(): WindowCounterBackend[] {
   const status = backendStatus();
   const viaDb = (kind: "SQLite" | "PostgreSQL") => async () => {
-    const opened = await (kind === "SQLite" ? sqliteBackend : pgBackend()).open();
-    return { counter: opened.db.windowCounter, another: async () => (await opened.another()).windowCounter, close: () => opened.close() };
+    const h = await viaDatabase(kind, (db) => db.windowCounter);
+    return { counter: h.first, another: h.another, close: h.close };
   };
   return [
     { name: "SQLite", skipReason: null, open: viaDb("SQLite") },
@@ -91,21 +103,8 @@ export function windowCounterBackends(): WindowCounterBackend[] {
       name: "Redis",
       skipReason: status.redis.reason,
       async open() {
-        const prefix = randomRedisPrefix();
-        const clients: Redis[] = [];
-        const open = async () => {
-          const r = new Redis(status.redis.url, { maxRetriesPerRequest: 1 });
-          clients.push(r);
-          return new RedisWindowCounter(r, prefix);
-        };
-        return {
-          counter: await open(),
-          another: open,
-          async close() {
-            await deleteRedisPrefix(clients[0]!, prefix);
-            for (const c of clients) c.disconnect();
-          },
-        };
+        const h = redisHandles(status.redis.url, (r, prefix) => new RedisWindowCounter(r, prefix));
+        return { counter: await h.another(), another: h.another, close: h.close };
       },
     },
   ];

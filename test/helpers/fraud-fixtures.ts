@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../src/clock.js";
+import { parsePhone } from "../../src/phone.js";
 import { PumpingDetector } from "../../src/risk/pumping-detector.js";
 import { RiskPipeline } from "../../src/risk/pipeline.js";
 import { phoneStage } from "../../src/risk/stages/phone.js";
-import type { RiskObserver, RiskRequest, RiskStage } from "../../src/risk/types.js";
+import type { RiskContext, RiskObserver, RiskRequest, RiskStage } from "../../src/risk/types.js";
 import { SqliteFraudStore } from "../../src/store/sqlite/fraud.js";
 import { SqliteStore } from "../../src/store/sqlite/store.js";
 import { SqliteWindowCounter } from "../../src/store/sqlite/window-counter.js";
@@ -76,6 +77,13 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
 /** A START request as the lifecycle builds it (admin caller, SMS, risk checks on). */
 export function startRequest(service: ServiceRow, to: string, over: Partial<RiskRequest> = {}): RiskRequest {
   return { kind: "START", service, rawTo: to, channel: "SMS", ip: "203.0.113.7", role: "ADMIN", riskCheck: true, tags: {}, rateLimitValues: {}, ...over };
+}
+
+/** The context a stage sees once the phone stage has run on `req` (to test one stage alone). */
+export function stageContext(req: RiskRequest, now: number): RiskContext {
+  const parsed = parsePhone(req.rawTo, req.countryHint);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { ...req, now, shadow: [], phone: parsed.phone };
 }
 
 /** A CHECK request for `to`. */

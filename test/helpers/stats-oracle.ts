@@ -2,6 +2,7 @@
  * Fraud statistics recomputed the slow, obvious way from raw risk_decisions rows, as the expected
  * answer for tests of the roll-ups: same definitions (store/stats.ts), none of the machinery.
  */
+import type { AggregateRow } from "../../src/store/stats.js";
 
 /** A risk_decisions row as SQLite returns it. */
 export interface DecisionDb {
@@ -43,24 +44,8 @@ function firstStarts(rows: DecisionDb[]): Set<string> {
   return new Set([...first.values()].map((r) => r.id));
 }
 
-/** Counters of one group, in the store's shape (store/stats.ts AggregateRow), plus the prevented sends' price. */
-export interface OracleGroup {
-  country: string | null;
-  prefix: string | null;
-  stage: string | null;
-  errorCode: number | null;
-  channel: string | null;
-  hour: number | null;
-  day: number | null;
-  decisions: number;
-  allowed: number;
-  blocked: number;
-  sends: number;
-  checks: number;
-  prevented: number;
-  converted: number;
-  approvals: number;
-  shadowed: number;
+/** Counters of one group, in the store's shape (only the type is shared), plus the prevented sends' price. */
+export interface OracleGroup extends AggregateRow {
   savedMicros: number;
 }
 

@@ -97,7 +97,7 @@ export class FraudResolver {
   @Query(() => FraudSettings, { description: "A service's protection level and shadowed stages (admin)." })
   async fraudSettings(@Arg("serviceId", () => ID, { description: "The service." }) serviceId: string, @Ctx() ctx: GraphQLContext): Promise<FraudSettings> {
     requireAdmin(ctx.caller);
-    return FraudSettings.from(await ctx.app.fraud.settings(serviceId), ctx.app.fraud.shadowableStages);
+    return FraudSettings.from(await ctx.app.fraud.settings(serviceId));
   }
 
   @Mutation(() => FraudSettings, { description: "Set the SMS-pumping detector's protection level for a service (admin)." })
@@ -107,7 +107,7 @@ export class FraudResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<FraudSettings> {
     requireAdmin(ctx.caller);
-    return FraudSettings.from(await ctx.app.fraud.setProtectionLevel(serviceId, level), ctx.app.fraud.shadowableStages);
+    return FraudSettings.from(await ctx.app.fraud.setProtectionLevel(serviceId, level));
   }
 
   @Mutation(() => FraudSettings, {
@@ -119,6 +119,6 @@ export class FraudResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<FraudSettings> {
     requireAdmin(ctx.caller);
-    return FraudSettings.from(await ctx.app.fraud.setShadowStages(serviceId, stages), ctx.app.fraud.shadowableStages);
+    return FraudSettings.from(await ctx.app.fraud.setShadowStages(serviceId, stages));
   }
 }

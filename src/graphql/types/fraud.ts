@@ -122,7 +122,7 @@ export class FraudSettings {
   @Field(() => [String], { description: "Stage names setShadowStages accepts." })
   shadowableStages!: string[];
 
-  static from(v: FraudSettingsView, shadowableStages: string[]): FraudSettings {
-    return Object.assign(new FraudSettings(), { ...v, protectionLevel: v.protectionLevel as ProtectionLevelEnum, shadowableStages });
+  static from(v: FraudSettingsView): FraudSettings {
+    return Object.assign(new FraudSettings(), { ...v, protectionLevel: v.protectionLevel as ProtectionLevelEnum });
   }
 }

@@ -10,7 +10,7 @@ export interface SpendGuardDeps {
   defaultBudgetCents?: number;
 }
 
-export const DEFAULT_DAILY_BUDGET_CENTS = 5000;
+const DEFAULT_DAILY_BUDGET_CENTS = 5000;
 const MICROS_PER_CENT = MICROS_PER_USD / 100;
 const DAY_MS = 86_400_000;
 
@@ -43,15 +43,12 @@ export class SpendGuard implements RiskStage, RiskObserver {
   readonly fraud = false;
   /** Requests whose price this stage reserved; the observer must not charge them twice. */
   private readonly reserved = new WeakSet<RiskContext>();
-  private readonly defaultBudgetCents: number;
 
-  constructor(private readonly d: SpendGuardDeps) {
-    this.defaultBudgetCents = d.defaultBudgetCents ?? DEFAULT_DAILY_BUDGET_CENTS;
-  }
+  constructor(private readonly d: SpendGuardDeps) {}
 
   async evaluate(ctx: RiskContext) {
     const cost = await this.cost(ctx);
-    const budgetCents = dailyBudgetCents(ctx.service.riskSettings, this.defaultBudgetCents);
+    const budgetCents = dailyBudgetCents(ctx.service.riskSettings, this.d.defaultBudgetCents);
     const r = await this.d.spend.reserveSpend({
       serviceId: ctx.service.id,
       day: utcDay(ctx.now),

@@ -1,5 +1,5 @@
 import { and, asc, eq, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
-import { DELIVERY_STATUS_RANK, type AttemptStatusUpdate, type DeliveryJobRow, type DeliveryJobStore, type JobOutcome } from "../delivery.js";
+import { DELIVERY_STATUS_RANK, finishedJobColumns, type AttemptStatusUpdate, type DeliveryJobRow, type DeliveryJobStore, type JobOutcome } from "../delivery.js";
 import type { SendAttemptRow } from "../types.js";
 import type { PgDb } from "./connect.js";
 import { withCleanErrors } from "./errors.js";
@@ -41,16 +41,7 @@ export class PgDeliveryJobs implements DeliveryJobStore {
   async finish(id: string, owner: string, outcome: JobOutcome, now: number): Promise<boolean> {
     const rows = await this.db
       .update(deliveryJobs)
-      .set({
-        status: outcome.status,
-        sealedCode: null,
-        leaseOwner: null,
-        leaseUntil: null,
-        providerSid: outcome.status === "sent" ? outcome.providerSid : undefined,
-        errorCode: outcome.status === "failed" ? outcome.errorCode : undefined,
-        lastError: outcome.status === "sent" ? undefined : outcome.error,
-        updatedAt: now,
-      })
+      .set(finishedJobColumns(outcome, now))
       .where(this.ownedBy(id, owner))
       .returning({ id: deliveryJobs.id });
     return rows.length > 0;

@@ -1,21 +1,21 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { desc, sql, type SQL } from "drizzle-orm";
 import {
+  aggregateSelect,
+  decisionLogWhere,
   planSegments,
+  SEGMENT_COUNTERS as COUNTERS,
+  toAggregateRow,
   type AggregateQuery,
   type AggregateRow,
   type DecisionCursor,
   type DecisionFilter,
   type Segment,
-  type StatsDimension,
   type StatsStore,
 } from "../stats.js";
 import type { RiskDecisionRow } from "../types.js";
 import type { PgDb } from "./connect.js";
 import { withCleanErrors } from "./errors.js";
 import { riskDecisions } from "./schema.js";
-
-/** Counter columns every segment yields, in this order. */
-const COUNTERS = ["decisions", "allowed", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
 
 /**
  * The counters of one raw decision, exactly as the roll-up triggers (drizzle/pg/*_risk_rollup_triggers.sql)
@@ -30,17 +30,6 @@ const LOG_COUNTERS = sql.raw(`1 as decisions,
   (d.converted and risk_decision_first_send(d))::integer as approvals,
   (d.outcome = 'ALLOWED' and d.shadow is not null)::integer as shadowed`);
 
-/** How each dimension is selected from the union of segments (t = the row's time or bucket start). */
-const DIMENSIONS: Record<StatsDimension, { column: keyof AggregateRow; expr: string; numeric: boolean }> = {
-  COUNTRY: { column: "country", expr: "nullif(country, '')", numeric: false },
-  PREFIX: { column: "prefix", expr: "nullif(prefix, '')", numeric: false },
-  STAGE: { column: "stage", expr: "nullif(stage, '')", numeric: false },
-  ERROR_CODE: { column: "errorCode", expr: "nullif(error_code, 0)", numeric: true },
-  CHANNEL: { column: "channel", expr: "nullif(channel, '')", numeric: false },
-  HOUR: { column: "hour", expr: "t - t % 3600000", numeric: true },
-  DAY: { column: "day", expr: "t - t % 86400000", numeric: true },
-};
-
 /**
  * Fraud statistics and the attempts log over PostgreSQL: the SQLite store's plan (store/stats.ts:
  * roll-ups for whole buckets, the log only for partial ones at the ends) and the same SQL, with
@@ -52,17 +41,7 @@ export class PgStatsStore implements StatsStore {
 
   async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
     const { rows } = await this.db.execute<Record<string, number | string | null>>(this.aggregateSql(q));
-    const dims = q.groupBy.map((d) => DIMENSIONS[d]);
-    return rows.map((r) => {
-      const row: AggregateRow = { country: null, prefix: null, stage: null, errorCode: null, channel: null, hour: null, day: null, blocked: 0, ...zeroCounters() };
-      for (const d of dims) {
-        const v = r[d.column] ?? null;
-        (row as unknown as Record<string, unknown>)[d.column] = v === null ? null : d.numeric ? Number(v) : v;
-      }
-      for (const c of COUNTERS) row[c] = Number(r[c] ?? 0);
-      row.blocked = row.decisions - row.allowed;
-      return row;
-    });
+    return rows.map((r) => toAggregateRow(r, q.groupBy));
   }
 
   async listDecisions(q: { filter: DecisionFilter; after: DecisionCursor | null; limit: number }): Promise<RiskDecisionRow[]> {
@@ -82,31 +61,15 @@ export class PgStatsStore implements StatsStore {
 
   private logWhere(f: DecisionFilter, after: DecisionCursor | null): SQL | undefined {
     const d = riskDecisions;
-    return and(
-      f.serviceId ? eq(d.serviceId, f.serviceId) : undefined,
-      f.to ? eq(d.to, f.to) : undefined,
-      f.country ? eq(d.country, f.country) : undefined,
-      f.kind ? eq(d.kind, f.kind) : undefined,
-      f.outcome ? eq(d.outcome, f.outcome) : undefined,
-      f.stage ? eq(d.stage, f.stage) : undefined,
-      f.errorCode != null ? eq(d.errorCode, f.errorCode) : undefined,
-      f.from != null ? gte(d.createdAt, f.from) : undefined,
-      f.until != null ? lt(d.createdAt, f.until) : undefined,
-      // Keyset: a row value comparison, one index range read in order.
-      after ? sql`(${d.createdAt}, ${d.id}) < (${after.createdAt}::bigint, ${after.id}::text)` : undefined,
-    );
+    // Keyset: a row value comparison, one index range read in order.
+    return decisionLogWhere(d, f, after ? sql`(${d.createdAt}, ${d.id}) < (${after.createdAt}::bigint, ${after.id}::text)` : undefined);
   }
 
   private aggregateSql(q: AggregateQuery): SQL {
     const segments = planSegments(q);
     const union = segments.length ? sql.join(segments.map((s) => this.segmentSql(s, q)), sql` union all `) : sql`select ${emptySegment()} where false`;
-    const dims = q.groupBy.map((d) => DIMENSIONS[d]);
-    const select = [
-      ...dims.map((d) => `${d.expr} as "${d.column}"`),
-      ...COUNTERS.map((c) => `coalesce(sum(${c}), 0) as ${c}`),
-    ].join(", ");
-    const groupBy = dims.length ? sql.raw(` group by ${dims.map((d) => d.expr).join(", ")}`) : sql``;
-    return sql`select ${sql.raw(select)} from (${union}) as segments${groupBy}`;
+    const { select, groupBy } = aggregateSelect(q.groupBy);
+    return sql`select ${sql.raw(select)} from (${union}) as segments${sql.raw(groupBy)}`;
   }
 
   /** One segment as rows of (country, prefix, channel, stage, error_code, t, counters…). */
@@ -139,10 +102,6 @@ export class PgStatsStore implements StatsStore {
 }
 
 withCleanErrors(PgStatsStore);
-
-function zeroCounters() {
-  return { decisions: 0, allowed: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0 };
-}
 
 /** A row of the segment shape, for an empty range (keeps the outer query valid). */
 function emptySegment(): SQL {

@@ -241,11 +241,6 @@ export class PgStore implements Store {
     return this.db.select(aCols).from(sendAttempts).where(eq(sendAttempts.verificationId, verificationId)).orderBy(sendAttempts.seq);
   }
 
-  async updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null> {
-    const [row] = await this.db.update(sendAttempts).set(patch).where(eq(sendAttempts.id, id)).returning(aCols);
-    return row ?? null;
-  }
-
   async findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null> {
     const [row] = await this.db.select(aCols).from(sendAttempts).where(eq(sendAttempts.providerSid, providerSid)).limit(1);
     return row ?? null;

@@ -1,5 +1,5 @@
 import { and, eq, gte, lt, lte, sql } from "drizzle-orm";
-import type { WindowCounter } from "../../risk/window-counter.js";
+import { bucketStart, type WindowCounter } from "../../risk/window-counter.js";
 import type { PgDb } from "./connect.js";
 import { withCleanErrors } from "./errors.js";
 import { riskCounters } from "./schema.js";
@@ -78,7 +78,7 @@ export class PgWindowCounter implements WindowCounter {
   }
 
   private bucketOf(t: number): number {
-    return t - (((t % this.bucketMs) + this.bucketMs) % this.bucketMs);
+    return bucketStart(t, this.bucketMs);
   }
 }
 

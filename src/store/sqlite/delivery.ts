@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import {
   DELIVERY_STATUS_RANK,
+  finishedJobColumns,
   type AttemptStatusUpdate,
   type DeliveryJobRow,
   type DeliveryJobStore,
@@ -28,6 +29,7 @@ export class SqliteDeliveryJobs implements DeliveryJobStore {
       .select({ id: deliveryJobs.id })
       .from(deliveryJobs)
       .where(and(eq(deliveryJobs.status, "sending"), lte(deliveryJobs.leaseUntil, now)))
+      .orderBy(asc(deliveryJobs.leaseUntil))
       .limit(limit)
       .all();
     const pending = this.db
@@ -54,17 +56,7 @@ export class SqliteDeliveryJobs implements DeliveryJobStore {
   async finish(id: string, owner: string, outcome: JobOutcome, now: number): Promise<boolean> {
     const r = this.db
       .update(deliveryJobs)
-      .set({
-        status: outcome.status,
-        // The sealed code is only needed while the job may still send.
-        sealedCode: null,
-        leaseOwner: null,
-        leaseUntil: null,
-        providerSid: outcome.status === "sent" ? outcome.providerSid : undefined,
-        errorCode: outcome.status === "failed" ? outcome.errorCode : undefined,
-        lastError: outcome.status === "sent" ? undefined : outcome.error,
-        updatedAt: now,
-      })
+      .set(finishedJobColumns(outcome, now))
       .where(this.ownedBy(id, owner))
       .run();
     return r.changes > 0;

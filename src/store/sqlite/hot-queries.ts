@@ -18,6 +18,13 @@ function allColumns<T extends Table>(table: T): T["$inferInsert"] {
  */
 export function prepareHotQueries(db: BetterSQLite3Database<typeof schema>) {
   const pending = and(eq(verifications.serviceId, p("serviceId")), eq(verifications.to, p("to")), eq(verifications.status, "PENDING"));
+  /** A verification a check may still move: PENDING, within its TTL, attempts left. */
+  const checkable = and(
+    eq(verifications.id, p("id")),
+    eq(verifications.status, "PENDING"),
+    sql`${verifications.expiresAt} > ${p("now")}`,
+    lt(verifications.checkAttempts, p("maxCheckAttempts")),
+  );
   return {
     serviceById: db.select().from(services).where(eq(services.id, p("id"))).prepare(),
     apiKeyByHash: db.select().from(apiKeys).where(eq(apiKeys.keyHash, p("keyHash"))).prepare(),
@@ -41,14 +48,18 @@ export function prepareHotQueries(db: BetterSQLite3Database<typeof schema>) {
     approve: db
       .update(verifications)
       .set({ status: "APPROVED", checkAttempts: sql`${verifications.checkAttempts} + 1`, updatedAt: sql`${p("now")}` })
-      .where(
-        and(
-          eq(verifications.id, p("id")),
-          eq(verifications.status, "PENDING"),
-          sql`${verifications.expiresAt} > ${p("now")}`,
-          lt(verifications.checkAttempts, p("maxCheckAttempts")),
-        ),
-      )
+      .where(checkable)
+      .returning()
+      .prepare(),
+    /** A wrong code, counted under the same guard; the count that reaches the limit ends it. */
+    recordWrongCheck: db
+      .update(verifications)
+      .set({
+        checkAttempts: sql`${verifications.checkAttempts} + 1`,
+        status: sql`case when ${verifications.checkAttempts} + 1 >= ${p("maxCheckAttempts")} then 'MAX_ATTEMPTS_REACHED' else 'PENDING' end`,
+        updatedAt: sql`${p("now")}`,
+      })
+      .where(checkable)
       .returning()
       .prepare(),
     markConverted: db

@@ -1,23 +1,23 @@
 import type Database from "better-sqlite3";
-import { and, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { desc, sql, type SQL } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import {
+  aggregateSelect,
+  decisionLogWhere,
   planSegments,
+  SEGMENT_COUNTERS as COUNTERS,
+  toAggregateRow,
   type AggregateQuery,
   type AggregateRow,
   type DecisionCursor,
   type DecisionFilter,
   type Segment,
-  type StatsDimension,
   type StatsStore,
 } from "../stats.js";
 import type { RiskDecisionRow } from "../types.js";
 import * as schema from "./schema.js";
 
 const { riskDecisions } = schema;
-
-/** Counter columns every segment yields, in this order. */
-const COUNTERS = ["decisions", "allowed", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
 
 /**
  * The counters of one raw decision, exactly as the roll-up triggers (drizzle/sqlite/*_risk_rollup_triggers.sql)
@@ -35,17 +35,6 @@ const LOG_COUNTERS = sql.raw(`1 as decisions,
       and (e.created_at < d.created_at or (e.created_at = d.created_at and e.id < d.id)))) as approvals,
   d.outcome = 'ALLOWED' and d.shadow is not null as shadowed`);
 
-/** How each dimension is selected from the union of segments (t = the row's time or bucket start). */
-const DIMENSIONS: Record<StatsDimension, { column: keyof AggregateRow; expr: string }> = {
-  COUNTRY: { column: "country", expr: "nullif(country, '')" },
-  PREFIX: { column: "prefix", expr: "nullif(prefix, '')" },
-  STAGE: { column: "stage", expr: "nullif(stage, '')" },
-  ERROR_CODE: { column: "errorCode", expr: "nullif(error_code, 0)" },
-  CHANNEL: { column: "channel", expr: "nullif(channel, '')" },
-  HOUR: { column: "hour", expr: "t - t % 3600000" },
-  DAY: { column: "day", expr: "t - t % 86400000" },
-};
-
 /**
  * Fraud statistics and the attempts log over SQLite. Aggregates add up the roll-up tables (see
  * store/stats.ts for the plan); only the partial buckets at the ends of a range read the log.
@@ -62,14 +51,7 @@ export class SqliteStatsStore implements StatsStore {
 
   async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
     const rows = this.db.all<Record<string, number | string | null>>(this.aggregateSql(q));
-    const dims = new Set(q.groupBy.map((d) => DIMENSIONS[d].column));
-    return rows.map((r) => {
-      const row: AggregateRow = { country: null, prefix: null, stage: null, errorCode: null, channel: null, hour: null, day: null, blocked: 0, ...zeroCounters() };
-      for (const c of dims) (row as unknown as Record<string, unknown>)[c] = r[c] ?? null;
-      for (const c of COUNTERS) row[c] = Number(r[c] ?? 0);
-      row.blocked = row.decisions - row.allowed;
-      return row;
-    });
+    return rows.map((r) => toAggregateRow(r, q.groupBy));
   }
 
   async listDecisions(q: { filter: DecisionFilter; after: DecisionCursor | null; limit: number }): Promise<RiskDecisionRow[]> {
@@ -98,31 +80,15 @@ export class SqliteStatsStore implements StatsStore {
 
   private logWhere(f: DecisionFilter, after: DecisionCursor | null): SQL | undefined {
     const d = riskDecisions;
-    return and(
-      f.serviceId ? eq(d.serviceId, f.serviceId) : undefined,
-      f.to ? eq(d.to, f.to) : undefined,
-      f.country ? eq(d.country, f.country) : undefined,
-      f.kind ? eq(d.kind, f.kind) : undefined,
-      f.outcome ? eq(d.outcome, f.outcome) : undefined,
-      f.stage ? eq(d.stage, f.stage) : undefined,
-      f.errorCode != null ? eq(d.errorCode, f.errorCode) : undefined,
-      f.from != null ? gte(d.createdAt, f.from) : undefined,
-      f.until != null ? lt(d.createdAt, f.until) : undefined,
-      // Keyset: a row value comparison, which SQLite (and PostgreSQL) turn into one index range.
-      after ? sql`(${d.createdAt}, ${d.id}) < (${after.createdAt}, ${after.id})` : undefined,
-    );
+    // Keyset: a row value comparison, which SQLite (and PostgreSQL) turn into one index range.
+    return decisionLogWhere(d, f, after ? sql`(${d.createdAt}, ${d.id}) < (${after.createdAt}, ${after.id})` : undefined);
   }
 
   private aggregateSql(q: AggregateQuery): SQL {
     const segments = planSegments(q);
     const union = segments.length ? sql.join(segments.map((s) => this.segmentSql(s, q)), sql` union all `) : sql`select ${emptySegment()} where 0`;
-    const dims = q.groupBy.map((d) => DIMENSIONS[d]);
-    const select = [
-      ...dims.map((d) => `${d.expr} as ${sqlName(d.column)}`),
-      ...COUNTERS.map((c) => `coalesce(sum(${c}), 0) as ${c}`),
-    ].join(", ");
-    const groupBy = dims.length ? sql.raw(` group by ${dims.map((d) => d.expr).join(", ")}`) : sql``;
-    return sql`${q.serviceId ? sql`` : EVERY_SERVICE}select ${sql.raw(select)} from (${union})${groupBy}`;
+    const { select, groupBy } = aggregateSelect(q.groupBy);
+    return sql`${q.serviceId ? sql`` : EVERY_SERVICE}select ${sql.raw(select)} from (${union})${sql.raw(groupBy)}`;
   }
 
   /** One segment as rows of (country, prefix, channel, stage, error_code, t, counters…). */
@@ -171,16 +137,7 @@ const EVERY_SERVICE = sql.raw(`with recursive
     select (select min(service_id) from risk_prefix_rollups where service_id > p.id) from prefix_services p where p.id is not null)
 `);
 
-function zeroCounters() {
-  return { decisions: 0, allowed: 0, sends: 0, checks: 0, prevented: 0, converted: 0, approvals: 0, shadowed: 0 };
-}
-
 /** A row of the segment shape, for an empty range (keeps the outer query valid). */
 function emptySegment(): SQL {
   return sql.raw(`'' as country, '' as prefix, '' as channel, '' as stage, 0 as error_code, 0 as t, ${COUNTERS.map((c) => `0 as ${c}`).join(", ")}`);
-}
-
-/** Result column names are the AggregateRow keys (quoted: errorCode is mixed case). */
-function sqlName(column: string): string {
-  return `"${column}"`;
 }

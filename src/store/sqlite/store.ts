@@ -21,7 +21,7 @@ import * as schema from "./schema.js";
 import { cacheStatements } from "./statement-cache.js";
 import { prepareHotQueries, type HotQueries } from "./hot-queries.js";
 
-const { services, apiKeys, verifications, sendAttempts, riskDecisions, deliveryJobs } = schema;
+const { services, apiKeys, verifications, sendAttempts, deliveryJobs } = schema;
 
 
 /** Opens (creating if needed) a SQLite file in WAL mode and applies the drizzle migrations. */
@@ -185,27 +185,9 @@ export class SqliteStore implements Store {
   async recordWrongCheck(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
     // Counting and the limit test are one statement: N concurrent wrong guesses cannot push
     // check_attempts past the limit, and the one that reaches it moves the status.
-    const row = this.db
-      .update(verifications)
-      .set({
-        checkAttempts: sql`${verifications.checkAttempts} + 1`,
-        status: sql`case when ${verifications.checkAttempts} + 1 >= ${maxCheckAttempts} then 'MAX_ATTEMPTS_REACHED' else 'PENDING' end`,
-        updatedAt: now,
-      })
-      .where(this.checkable(id, maxCheckAttempts, now))
-      .returning()
-      .get();
+    const row = this.hot.recordWrongCheck.get({ id, maxCheckAttempts, now });
     if (row) return { kind: "wrong", verification: row };
     return { kind: "not_pending", verification: await this.getVerification(id) };
-  }
-
-  private checkable(id: string, maxCheckAttempts: number, now: number) {
-    return and(
-      eq(verifications.id, id),
-      eq(verifications.status, "PENDING"),
-      sql`${verifications.expiresAt} > ${now}`,
-      lt(verifications.checkAttempts, maxCheckAttempts),
-    );
   }
 
   async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED", now: number): Promise<VerificationRow | null> {
@@ -233,10 +215,6 @@ export class SqliteStore implements Store {
   async listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
     // rowid keeps sends made in the same millisecond in the order they were made (ids are random).
     return this.hot.listSendAttempts.all({ verificationId });
-  }
-
-  async updateSendAttempt(id: string, patch: Partial<Omit<SendAttemptRow, "id" | "verificationId">>): Promise<SendAttemptRow | null> {
-    return this.db.update(sendAttempts).set(patch).where(eq(sendAttempts.id, id)).returning().get() ?? null;
   }
 
   async findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null> {

@@ -1,6 +1,6 @@
 import { and, eq, gte, lt, lte, sql } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
-import type { WindowCounter } from "../../risk/window-counter.js";
+import { bucketStart, type WindowCounter } from "../../risk/window-counter.js";
 import type * as schema from "./schema.js";
 import { riskCounters } from "./schema.js";
 
@@ -86,6 +86,6 @@ export class SqliteWindowCounter implements WindowCounter {
   }
 
   private bucketOf(t: number): number {
-    return t - (((t % this.bucketMs) + this.bucketMs) % this.bucketMs);
+    return bucketStart(t, this.bucketMs);
   }
 }
