@@ -7,7 +7,7 @@ export enum PriceSourceEnum {
 }
 registerEnumType(PriceSourceEnum, {
   name: "PriceSource",
-  description: "DEFAULT: the shipped estimate (see the README's price table); OVERRIDE: set by an admin with setPrice.",
+  description: "DEFAULT: the shipped estimate (see the price table in docs/risk.md); OVERRIDE: set by an admin with setPrice.",
 });
 
 @ObjectType({ description: "One bucket of a service rate limit: at most `max` starts per `intervalSeconds` for one value." })
