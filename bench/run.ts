@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { runHttpBenchmarks, type HttpOpResult, type HttpResults } from "./http-ops.js";
 import { PhoneSource } from "./lib/phones.js";
 import { runAdmin } from "./admin.js";
+import { runAuthGate } from "./auth-gate.js";
 import { runFanout } from "./fanout.js";
 import { runMicro, type StageTiming } from "./micro.js";
 import { runProfile } from "./profile.js";
@@ -109,6 +110,41 @@ async function main(): Promise<void> {
       `Fan-out: first delivery after ${fmt.ms(Math.min(...fan.rounds.map((r) => r.firstMs)))}, median subscriber after ${fmt.ms(p50s[Math.floor(p50s.length / 2)]!)}; ` +
         `server RSS ${fmt.mib(fan.idleRssBytes)} before the subscribers connected, ${fmt.mib(fan.peakRssBytes)} with them.`,
     );
+  }
+
+  if (s.only.has("gate")) {
+    log("Authenticate before any work (anonymous 56 kB requests):");
+    const gate = await runAuthGate(s, log);
+    results.gate = gate;
+    const statuses = (st: Record<string, number>) => Object.entries(st).map(([c, n]) => `${c} ${n}`).join(", ");
+    rows.push({
+      benchmark: `Anonymous ${Math.round(gate.bodyBytes / 1024)} kB query: server CPU per request (${statuses(gate.anonymous.statuses)})`,
+      throughput: fmt.none,
+      vsBaseline: fmt.none,
+      p50: fmt.ms(gate.anonymous.cpuMsPerRequest) + " CPU",
+      p99: fmt.none,
+      errors: fmt.none,
+      peakRss: fmt.none,
+    });
+    rows.push({
+      benchmark: `The same query with a CLIENT key: refused by its cost budget (${statuses(gate.client.statuses)})`,
+      throughput: fmt.none,
+      vsBaseline: fmt.none,
+      p50: fmt.ms(gate.client.cpuMsPerRequest) + " CPU",
+      p99: fmt.none,
+      errors: fmt.none,
+      peakRss: fmt.none,
+    });
+    rows.push({
+      benchmark: `/healthz while ${gate.healthzUnderLoad.streams} anonymous streams run (${gate.healthzUnderLoad.anonymousRequests} refused meanwhile)`,
+      throughput: fmt.none,
+      vsBaseline: fmt.none,
+      p50: fmt.ms(gate.healthzUnderLoad.p50Ms),
+      p99: fmt.ms(gate.healthzUnderLoad.p99Ms),
+      errors: fmt.none,
+      peakRss: fmt.none,
+    });
+    notes.push(`/healthz alone: p50 ${fmt.ms(gate.healthzIdle.p50Ms)}, p99 ${fmt.ms(gate.healthzIdle.p99Ms)} over ${gate.healthzIdle.samples} requests; under load over ${gate.healthzUnderLoad.samples}.`);
   }
 
   let profileText = "";

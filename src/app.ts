@@ -13,7 +13,6 @@ import { createEventBus, type VerifyPubSub } from "./events/pubsub.js";
 import type { AppServices } from "./graphql/context.js";
 import { buildVerifySchema } from "./graphql/schema.js";
 import { ClientIpResolver } from "./http/client-ip.js";
-import { queryCostRule } from "./graphql/cost.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { mountTwilioWebhook } from "./http/twilio-webhook.js";
 import { createLogger, type Logger } from "./log.js";
@@ -126,8 +125,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     schema,
     app: services,
     clientIp: new ClientIpResolver(config.trustProxy),
-    // Depth and cost limits, checked before any resolver runs, over HTTP and WebSocket alike.
-    validationRules: [queryCostRule({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxComplexity: config.GRAPHQL_MAX_COMPLEXITY })],
+    // Depth and cost limits per role, checked before any resolver runs, over HTTP and WebSocket alike.
+    costLimits: {
+      ADMIN: { maxDepth: config.GRAPHQL_MAX_DEPTH, maxComplexity: config.GRAPHQL_MAX_COMPLEXITY },
+      CLIENT: { maxDepth: config.GRAPHQL_MAX_DEPTH, maxComplexity: Math.min(config.GRAPHQL_CLIENT_MAX_COMPLEXITY, config.GRAPHQL_MAX_COMPLEXITY) },
+    },
+    introspection: config.INTROSPECTION,
     ready: async () => {
       await database.ping();
       await redis?.ping();

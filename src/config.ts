@@ -49,8 +49,12 @@ export const EnvSchema = z.object({
   TRUST_PROXY: z.string().default(""),
   /** Deepest field nesting one GraphQL operation may have (QUERY_TOO_COMPLEX beyond). @default 10 */
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(3).max(100).default(10),
-  /** Highest cost one GraphQL operation may have (src/graphql/cost.ts says how cost adds up). @default 5000 */
+  /** Highest cost one GraphQL operation of an ADMIN key may have (src/graphql/cost.ts says how cost adds up). @default 5000 */
   GRAPHQL_MAX_COMPLEXITY: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  /** Highest cost one GraphQL operation of a CLIENT (publishable) key may have: a few starts, checks and reads (10 each). @default 40 */
+  GRAPHQL_CLIENT_MAX_COMPLEXITY: z.coerce.number().int().min(10).max(1_000_000).default(40),
+  /** Who may introspect the schema (GraphiQL's schema fetch): `key` (any API key) or `public` (anyone). @default "key" */
+  INTROSPECTION: z.enum(["key", "public"]).default("key"),
   /** Starts per client IP (IPv6 per /64), CLIENT keys only: `MAX/SECONDS` or `off`. @default "20/3600" */
   LIMIT_STARTS_PER_IP: limitVar("20/3600"),
   /** Checks per client IP (IPv6 per /64), CLIENT keys only. @default "10/60" */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "./helpers/harness.js";
+import { ADMIN_KEY, startServer, type TestServer } from "./helpers/harness.js";
 
 /**
  * GraphiQL must work with no internet: the page a browser loads from /graphql may only reference
@@ -72,7 +72,9 @@ describe("GraphiQL, served offline", () => {
   });
 
   it("still answers GraphQL (not the page) to a request that asks for JSON", async () => {
-    const r = await fetch(`${s.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, { headers: { accept: "application/json", "apollo-require-preflight": "1" } });
+    const r = await fetch(`${s.graphqlUrl}?query=${encodeURIComponent("{ __typename }")}`, {
+      headers: { accept: "application/json", "apollo-require-preflight": "1", authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(r.headers.get("content-type")).toMatch(/json/);
     expect(await r.json()).toEqual({ data: { __typename: "Query" } });
   });

@@ -28,6 +28,21 @@ export function procStatusBytes(pid: number, field: "VmHWM" | "VmRSS"): number {
 }
 
 /**
+ * CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat (fields
+ * 14 and 15, in clock ticks of 10 ms on Linux); 0 when unavailable.
+ */
+export function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Spawns `node [nodeArgs] script` with `env` and resolves once it prints a line matching
  * `listening on (http://host:port)`. Its stderr is passed through so a crash is visible.
  */

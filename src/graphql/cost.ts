@@ -5,6 +5,8 @@ import {
   isObjectType,
   Kind,
   type ASTNode,
+  type DocumentNode,
+  type GraphQLSchema,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -12,8 +14,10 @@ import {
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
+  validate,
 } from "graphql";
 import { AppError, ErrorCatalog } from "../errors.js";
+import type { Role } from "../store/types.js";
 
 /** Limits on one operation. */
 export interface CostLimits {
@@ -24,6 +28,23 @@ export interface CostLimits {
 }
 
 export const DEFAULT_COST_LIMITS: CostLimits = { maxDepth: 10, maxComplexity: 5000 };
+
+/**
+ * Limits per role. A CLIENT (publishable) key only starts, checks and reads verifications (each
+ * declared at {@link OPERATION_COST}), so its budget is a few of those, not an admin's report.
+ */
+export type CostLimitsByRole = Record<Role, CostLimits>;
+
+/** The declared cost of an operation that reads and writes the database (start, check, read). */
+export const OPERATION_COST = 10;
+
+/**
+ * Prices an already valid document against `limits`: the cost rule alone (the specified rules ran
+ * before). Empty when it fits; otherwise one QUERY_TOO_COMPLEX error.
+ */
+export function costErrors(schema: GraphQLSchema, document: DocumentNode, limits: CostLimits): readonly GraphQLError[] {
+  return validate(schema, document, [queryCostRule(limits)]);
+}
 
 /** List arguments whose value multiplies the cost of what is selected below the field. */
 const LIST_SIZE_ARGS = new Set(["first", "limit"]);

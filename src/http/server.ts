@@ -3,17 +3,19 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type Request } from "express";
-import { specifiedRules, validate, type GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
+import type { GraphQLSchema } from "graphql";
 import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer } from "ws";
-import type { Caller } from "../auth/keys.js";
 import type { AppServices, GraphQLContext } from "../graphql/context.js";
-import { ErrorCatalog, isAppError } from "../errors.js";
+import type { CostLimitsByRole } from "../graphql/cost.js";
 import { createFormatError } from "../graphql/errors.js";
+import { operationGuard } from "../graphql/operation-guard.js";
+import { authGate, type GateLocals, type IntrospectionAccess } from "./auth-gate.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { renderOfflineGraphiQL } from "./graphiql.js";
+import { sendHttpError } from "./respond.js";
+import { serveGraphqlWs } from "./ws-server.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -23,10 +25,12 @@ export interface HttpDeps {
   routes?: (router: express.Router) => void;
   /** Readiness probe: throws when a dependency (database, Redis) is down. */
   ready: () => Promise<void>;
-  /** Extra Apollo plugins (query cost limits, …). */
+  /** Extra Apollo plugins. */
   plugins?: ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0]["plugins"];
-  /** Extra validation rules (depth limits, …). */
-  validationRules?: ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0]["validationRules"];
+  /** Depth and cost limits per role, checked before any resolver runs (HTTP and WebSocket alike). */
+  costLimits: CostLimitsByRole;
+  /** Who may introspect the schema: key holders (default) or anyone (`INTROSPECTION=public`). */
+  introspection: IntrospectionAccess;
 }
 
 export interface HttpServer {
@@ -46,62 +50,17 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: 64 * 1024 });
   const graphiql = renderOfflineGraphiQL();
 
-  const authenticate = async (authorization: string | undefined): Promise<Caller | null> => {
-    try {
-      return await deps.app.apiKeys.authenticate(authorization);
-    } catch (err) {
-      // A wrong or unknown key is no caller: resolvers answer 20401 and the key learns nothing more.
-      // Anything else (the database is down) is not the caller's fault: let it surface as INTERNAL.
-      if (isAppError(err)) return null;
-      throw err;
-    }
-  };
-
   const formatError = createFormatError(deps.app.log);
-  /** The caller named by `connection_init`'s `authorization`; null (and logged) when the lookup fails. */
-  const wsCaller = (params: Record<string, unknown> | undefined): Promise<Caller | null> => {
-    const auth = params?.authorization ?? params?.Authorization;
-    return authenticate(typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
-      deps.app.log.error("websocket authentication failed", { error: String(err) });
-      return null;
-    });
-  };
-  const wsCleanup = useServer<Record<string, unknown>, { ip?: string | null }>(
-    {
-      schema: deps.schema,
-      onConnect: async (ctx) => {
-        // A throw here would close the socket with the error's message as reason: wsCaller logs it instead.
-        const caller = await wsCaller(ctx.connectionParams);
-        // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
-        if (!caller) return false;
-        ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
-        return true;
-      },
-      context: async (ctx): Promise<GraphQLContext> => {
-        // Each operation reads the key again (one indexed lookup): a key revoked while its socket is
-        // open starts nothing new there (resolvers answer 20401). Running subscriptions keep going.
-        const caller = await wsCaller(ctx.connectionParams);
-        return { caller, ip: ctx.extra.ip ?? null, requestId: randomUUID(), app: deps.app };
-      },
-      // The same validation rules (query cost limits) as over HTTP.
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...(deps.validationRules ?? [])]),
-      // Errors reach WebSocket clients through the same formatter as HTTP ones: our code and errorCode,
-      // never internals. Execution errors (e.g. a subscription refused with 20404) come as `next`,
-      // validation errors (e.g. QUERY_TOO_COMPLEX) as `error`.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors?.length ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const wsCleanup = serveGraphqlWs({ schema: deps.schema, app: deps.app, clientIp: deps.clientIp, costLimits: deps.costLimits, formatError }, wsServer);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Introspection needs a key unless INTROSPECTION=public: the auth gate decides who gets here.
     introspection: true,
-    validationRules: deps.validationRules,
     plugins: [
+      operationGuard({ costLimits: deps.costLimits }),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       {
@@ -146,23 +105,28 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       });
       expressApp.use(
         "/graphql",
+        // Authenticate before any work: an anonymous request is answered here, its body unread.
+        authGate({ apiKeys: deps.app.apiKeys, introspection: deps.introspection }),
         express.json({ limit: "64kb" }),
         expressMiddleware(apollo, {
-          context: async ({ req }): Promise<GraphQLContext> => ({
-            caller: await authenticate(req.headers.authorization),
+          context: async ({ req, res }): Promise<GraphQLContext> => ({
+            caller: (res.locals as GateLocals).caller,
             ip: deps.clientIp.resolve(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
             requestId: randomUUID(),
             app: deps.app,
           }),
         }),
       );
-      // Malformed JSON bodies and other framework errors: a clean 400, never a stack.
-      expressApp.use((err: unknown, _req: Request, res: express.Response, next: express.NextFunction) => {
+      // Malformed JSON bodies, bodies over the limit and other framework errors: a clean 4xx, never a stack.
+      expressApp.use((err: unknown, req: Request, res: express.Response, next: express.NextFunction) => {
         if (res.headersSent) return next(err);
         const status = typeof err === "object" && err && "status" in err && typeof err.status === "number" ? err.status : 500;
-        if (status >= 500) deps.app.log.error("http error", { error: String(err) });
-        const code = status >= 500 ? "INTERNAL" : "INVALID_PARAMETER";
-        res.status(status).json({ errors: [{ message: status >= 500 ? "Internal error" : "Bad request", extensions: { code, errorCode: ErrorCatalog[code].errorCode } }] });
+        if (status >= 500) {
+          deps.app.log.error("http error", { error: String(err) });
+          return sendHttpError(req, res, 500, "INTERNAL");
+        }
+        if (status === 413) return sendHttpError(req, res, 413, "REQUEST_TOO_LARGE");
+        sendHttpError(req, res, status, "INVALID_PARAMETER", "Bad request");
       });
     },
     async stop() {

@@ -3,6 +3,7 @@ import { requireAdmin, requireServiceAccess } from "../../auth/keys.js";
 import { AppError } from "../../errors.js";
 import type { VerificationRow } from "../../store/types.js";
 import type { GraphQLContext } from "../context.js";
+import { OPERATION_COST } from "../cost.js";
 import { RiskCheckEnum } from "../types/enums.js";
 import { CheckVerificationInput, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
 
@@ -12,6 +13,7 @@ const MAX_TAGS = 10;
 export class VerificationResolver {
   @Mutation(() => Verification, {
     description: "Send a code (or resend the pending one for the same number). Passes the risk pipeline first.",
+    complexity: OPERATION_COST,
   })
   async startVerification(@Arg("input", () => StartVerificationInput, { description: "Who to verify, and how." }) input: StartVerificationInput, @Ctx() ctx: GraphQLContext): Promise<Verification> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
@@ -44,6 +46,7 @@ export class VerificationResolver {
 
   @Mutation(() => VerificationCheck, {
     description: "Check a code. A wrong code counts an attempt; a final verification answers 20404.",
+    complexity: OPERATION_COST,
   })
   async checkVerification(@Arg("input", () => CheckVerificationInput, { description: "The code and what it answers for." }) input: CheckVerificationInput, @Ctx() ctx: GraphQLContext): Promise<VerificationCheck> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
@@ -74,6 +77,7 @@ export class VerificationResolver {
 
   @Query(() => Verification, {
     description: "One verification of a service (admin, or a client key of that service). Unknown, or of another service: 20404.",
+    complexity: OPERATION_COST,
   })
   async verification(
     @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,

@@ -1,0 +1,85 @@
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { randomUUID } from "node:crypto";
+import type { WebSocketServer } from "ws";
+import type { Caller } from "../auth/keys.js";
+import type { AppServices, GraphQLContext } from "../graphql/context.js";
+import { costErrors, type CostLimitsByRole } from "../graphql/cost.js";
+import type { createFormatError } from "../graphql/errors.js";
+import type { ClientIpResolver } from "./client-ip.js";
+import { authenticate } from "./auth-gate.js";
+
+/** What graphql-ws keeps per socket (`ctx.extra`) besides the socket and its upgrade request. */
+export type SocketState = {
+  ip?: string | null;
+  /** The caller `connection_init` authenticated; every socket past onConnect has one. */
+  caller?: Caller;
+};
+
+export interface WsDeps {
+  schema: GraphQLSchema;
+  app: AppServices;
+  clientIp: ClientIpResolver;
+  costLimits: CostLimitsByRole;
+  formatError: ReturnType<typeof createFormatError>;
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws) on the HTTP server's /graphql. A socket is authenticated once,
+ * by `connection_init`'s `authorization`; without a valid key it is closed with 4403 before any
+ * operation is read. Each operation is parsed, validated and priced against the caller's role, as
+ * over HTTP.
+ */
+export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
+  const { app, formatError } = deps;
+  /** The caller named by `connection_init`'s `authorization`; null (and logged) when the lookup fails. */
+  const wsCaller = (params: Record<string, unknown> | undefined): Promise<Caller | null> => {
+    const auth = params?.authorization ?? params?.Authorization;
+    return authenticate(app.apiKeys, typeof auth === "string" ? auth : undefined).catch((err: unknown) => {
+      app.log.error("websocket authentication failed", { error: String(err) });
+      return null;
+    });
+  };
+  return useServer<Record<string, unknown>, SocketState>(
+    {
+      schema: deps.schema,
+      onConnect: async (ctx) => {
+        // A throw here would close the socket with the error's message as reason: wsCaller logs it instead.
+        const caller = await wsCaller(ctx.connectionParams);
+        // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
+        if (!caller) return false;
+        ctx.extra.caller = caller;
+        ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+        }
+        // The same rules as over HTTP: graphql-js' own, then the cost limit of the caller's role.
+        const invalid = validate(deps.schema, document, specifiedRules);
+        if (invalid.length) return invalid;
+        const tooCostly = costErrors(deps.schema, document, deps.costLimits[ctx.extra.caller!.role]);
+        if (tooCostly.length) return [...tooCostly];
+        if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation")];
+        return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
+      context: async (ctx): Promise<GraphQLContext> => {
+        // Each operation reads the key again (one indexed lookup): a key revoked while its socket is
+        // open starts nothing new there (resolvers answer 20401).
+        const caller = await wsCaller(ctx.connectionParams);
+        return { caller, ip: ctx.extra.ip ?? null, requestId: randomUUID(), app };
+      },
+      // Errors reach WebSocket clients through the same formatter as HTTP ones: our code and errorCode,
+      // never internals. Execution errors (e.g. a subscription refused with 20404) come as `next`,
+      // request errors (e.g. QUERY_TOO_COMPLEX) as `error`.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+    },
+    wsServer,
+  );
+}
