@@ -189,6 +189,7 @@ function limitsFromConfig(config: Config): Partial<LimitsOptions> {
     checksPerIp: config.LIMIT_CHECKS_PER_IP,
     startsPerNumber: config.LIMIT_STARTS_PER_NUMBER,
     checksPerNumber: config.LIMIT_CHECKS_PER_NUMBER,
+    failedChecksPerNumber: config.LIMIT_FAILED_CHECKS_PER_NUMBER,
     failureMode: config.LIMITER_FAILURE_MODE,
   };
 }

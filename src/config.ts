@@ -61,8 +61,10 @@ export const EnvSchema = z.object({
   LIMIT_CHECKS_PER_IP: limitVar("10/60"),
   /** Sends (starts and resends) per phone number per service, Twilio's 5 per 10 minutes. @default "5/600" */
   LIMIT_STARTS_PER_NUMBER: limitVar("5/600"),
-  /** Checks per phone number per service, across verifications (a new code never resets it). @default "10/3600" */
+  /** Wrong checks of a phone number per service from one client IP group, across verifications (a new code never resets it). @default "10/3600" */
   LIMIT_CHECKS_PER_NUMBER: limitVar("10/3600"),
+  /** Wrong checks of a phone number per service from anywhere: the ceiling against guessers spread over many addresses. @default "100/86400" */
+  LIMIT_FAILED_CHECKS_PER_NUMBER: limitVar("100/86400"),
   /** What the limits stage does when the limiter store fails: `closed` refuses (20503), `open` lets through. @default "closed" */
   LIMITER_FAILURE_MODE: z.enum(["closed", "open"]).default("closed"),
   /** Daily spend budget per service in US cents, unless the service sets its own. @default 5000 */

@@ -8,6 +8,7 @@ import {
   codesSent,
   createClientKey,
   createService,
+  limitsOnlyService,
   errorOf,
   freshMobile,
   ok,
@@ -20,18 +21,6 @@ import {
 const SET_RATE_LIMITS = `mutation($serviceId: ID!, $rateLimits: [ServiceRateLimitInput!]!) {
   setRateLimits(serviceId: $serviceId, rateLimits: $rateLimits) { uniqueName buckets { max intervalSeconds } } }`;
 const SERVICE_LIMITS = `query($id: ID!) { service(id: $id) { id rateLimits { uniqueName buckets { max intervalSeconds } } dailyBudgetCents } }`;
-
-/**
- * A service whose fraud stages (safe list, geo, prefix guard, signals) only record: these suites are
- * about the limits, and hundreds of unchecked sends under one prefix would otherwise (rightly) trip
- * the pumping detector first.
- */
-async function limitsOnlyService(s: TestServer, input: Record<string, unknown> = {}): Promise<string> {
-  const id = await createService(s, input);
-  const shadowStages = s.app.services.lifecycle.riskStages.filter((n) => !["phone", "limits", "spend"].includes(n));
-  await s.app.services.services.updateRiskSettings(id, { shadowStages });
-  return id;
-}
 
 describe("limits over HTTP", () => {
   let s: TestServer;

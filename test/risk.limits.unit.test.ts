@@ -216,7 +216,52 @@ describe("limits stage", () => {
     const s = stage({ checksPerNumber: { max: 3, windowMs: 60 * MIN } });
     for (let i = 0; i < 5; i++) await run(s, ctx({ ip: null }));
     for (let i = 0; i < 3; i++) expect((await run(s, ctx({ kind: "CHECK", ip: null }))).action).toBe("allow");
-    expect(await run(s, ctx({ kind: "CHECK", ip: null }))).toMatchObject({ action: "block", code: "RATE_LIMITED", reason: "checks per number: 3 per 3600s" });
+    expect(await run(s, ctx({ kind: "CHECK", ip: null }))).toMatchObject({ action: "block", code: "RATE_LIMITED", reason: "wrong checks per number from one IP group: 3 per 3600s" });
+  });
+
+  describe("wrong checks: per (number, IP group), under a per-number ceiling (issue 13, finding 5)", () => {
+    const check = (ip: string) => ctx({ kind: "CHECK", ip, role: "CLIENT" });
+
+    it("a stranger who spends the budget from one IP group leaves the owner's group untouched", async () => {
+      const s = stage({ checksPerIp: null, checksPerNumber: { max: 3, windowMs: 60 * MIN } });
+      for (let i = 0; i < 3; i++) expect((await run(s, check("198.51.100.66"))).action).toBe("allow");
+      expect(await run(s, check("198.51.100.66"))).toMatchObject({ action: "block", reason: "wrong checks per number from one IP group: 3 per 3600s" });
+      expect((await run(s, check("203.0.113.5"))).action).toBe("allow");
+      // An IPv6 attacker cannot rotate addresses inside its /64 for fresh budgets.
+      for (let i = 1; i <= 3; i++) expect((await run(s, check(`2001:db8:9:9::${i}`))).action).toBe("allow");
+      expect((await run(s, check("2001:db8:9:9::ff"))).action).toBe("block");
+    });
+
+    it("the per-number ceiling (default 100 a day) stops a guesser spread over 101 addresses", async () => {
+      const s = stage({ checksPerIp: null });
+      for (let i = 0; i < 100; i++) expect((await run(s, check(`10.0.${i >> 8}.${i & 255}`))).action, `guess ${i + 1}`).toBe("allow");
+      expect(await run(s, check("10.9.9.9"))).toMatchObject({ action: "block", code: "RATE_LIMITED", reason: "wrong checks per number: 100 per 86400s" });
+      clock.advance(2 * 24 * 60 * MIN); // the sliding day has passed
+      expect((await run(s, check("10.9.9.9"))).action).toBe("allow");
+    });
+
+    it("gives back a check that was no wrong guess: only wrong ones use up the budget", async () => {
+      const s = stage({ checksPerIp: null, checksPerNumber: { max: 2, windowMs: 60 * MIN }, failedChecksPerNumber: { max: 2, windowMs: 60 * MIN } });
+      for (let i = 0; i < 20; i++) {
+        const c = check("198.51.100.7");
+        expect((await run(s, c)).action).toBe("allow");
+        await s.giveBack!(c);
+        await s.giveBack!(c); // at most once per check, however often it is called
+      }
+      expect((await run(s, check("198.51.100.7"))).action).toBe("allow");
+      expect((await run(s, check("198.51.100.7"))).action).toBe("allow");
+      expect((await run(s, check("198.51.100.7"))).action).toBe("block");
+    });
+
+    it("keeps the per-IP check limit (any number) as it was: it is not given back", async () => {
+      const s = stage({ checksPerIp: { max: 2, windowMs: MIN } });
+      for (let i = 0; i < 2; i++) {
+        const c = ctx({ kind: "CHECK", to: gbMobile(i) });
+        expect((await run(s, c)).action).toBe("allow");
+        await s.giveBack!(c);
+      }
+      expect(await run(s, ctx({ kind: "CHECK", to: gbMobile(3) }))).toMatchObject({ reason: "checks per IP: 2 per 60s" });
+    });
   });
 
   it("limits checks per client IP", async () => {

@@ -39,6 +39,14 @@ export class RiskPipeline {
     return { ctx, decision: { action: "allow" }, stage: null };
   }
 
+  /**
+   * A request the pipeline allowed was not what its stages counted (a check with the right code, or a
+   * retry of a spent verification): every stage that took something for it gives it back.
+   */
+  async giveBack(ctx: RiskContext): Promise<void> {
+    for (const stage of this.stages) await stage.giveBack?.(ctx);
+  }
+
   /** Tells every observer (e.g. the pumping detector) what happened after an allowed request. */
   async observe(outcome: RiskOutcome): Promise<void> {
     for (const o of this.observers) await o.observe(outcome);

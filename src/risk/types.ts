@@ -58,6 +58,11 @@ export interface RiskStage {
   /** Fraud stages are skipped for safe-listed numbers and `riskCheck: DISABLE`; limits never are. */
   readonly fraud: boolean;
   evaluate(ctx: RiskContext): Promise<Decision> | Decision;
+  /**
+   * The request this stage allowed turned out not to be what it counts (a check that was no failed
+   * attempt): give back what `evaluate` took for it. Called at most once per context.
+   */
+  giveBack?(ctx: RiskContext): Promise<void>;
 }
 
 /** Feedback the domain gives after the pipeline allowed a request (for detectors). */

@@ -2,7 +2,7 @@ import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/worker.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
-import { AppError, ErrorCatalog } from "../errors.js";
+import { AppError, ErrorCatalog, isAppError } from "../errors.js";
 import type { EventPublisher, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
@@ -176,6 +176,27 @@ export class Lifecycle {
       rateLimitValues: {},
     });
     if (risk.decision.action === "block") throw await this.blocked(risk, "CHECK");
+    // The limits counted this check as a failed attempt before any code was compared (so concurrent
+    // guesses cannot overshoot). The right code gives that back, and so does a 60202 answer: the
+    // verification was spent by wrong guesses already counted, so retrying it costs the owner nothing.
+    // (A 20404 stays counted: checks against numbers with nothing to check are limited like guesses,
+    // so a never-seen number behaves as a known one.)
+    let notAFailure = false;
+    try {
+      const result = await this.settleCheck(input, service, v, risk);
+      notAFailure = result.valid;
+      return result;
+    } catch (err) {
+      notAFailure = isAppError(err) && err.code === "MAX_CHECK_ATTEMPTS_REACHED";
+      throw err;
+    } finally {
+      if (notAFailure) await this.d.pipeline.giveBack(risk.ctx).catch((err: unknown) => this.d.log.error("could not give back a check's limiter points", { error: String(err) }));
+    }
+  }
+
+  /** A check the pipeline allowed: find the verification, compare the code, move the status. */
+  private async settleCheck(input: CheckInput, service: ServiceRow, found: VerificationRow | null, risk: PipelineResult): Promise<CheckResult> {
+    let v = found;
     if (!input.verificationId) {
       const e164 = risk.ctx.phone!.e164;
       v = (await this.d.store.findPending(service.id, e164)) ?? (await this.d.store.findLatest(service.id, e164));

@@ -181,3 +181,15 @@ export async function createCoreService(s: TestServer, input: Record<string, unk
   await shadowRisk(s, id);
   return id;
 }
+
+/**
+ * A service whose fraud stages (safe list, geo, prefix guard, signals) only record: suites about the
+ * limits use it, since hundreds of unchecked sends under one prefix would otherwise (rightly) trip
+ * the pumping detector first.
+ */
+export async function limitsOnlyService(s: TestServer, input: Record<string, unknown> = {}): Promise<string> {
+  const id = await createService(s, input);
+  const shadowStages = s.app.services.lifecycle.riskStages.filter((n) => !["phone", "limits", "spend"].includes(n));
+  await s.app.services.services.updateRiskSettings(id, { shadowStages });
+  return id;
+}

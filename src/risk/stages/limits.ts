@@ -11,8 +11,17 @@ export interface LimitsOptions {
   checksPerIp: LimitSpec | null;
   /** Sends per number per service. @default 5 per 10 minutes (Twilio's) */
   startsPerNumber: LimitSpec | null;
-  /** Checks per number per service, across verifications. @default 10 per hour */
+  /**
+   * Wrong checks of one number per service from one client IP group, across verifications. Per IP
+   * group, so that a stranger spending it cannot lock the number's owner out. @default 10 per hour
+   */
   checksPerNumber: LimitSpec | null;
+  /**
+   * Wrong checks of one number per service from anywhere: the ceiling that still stops a guesser
+   * spread over many addresses (NIST SP 800-63B §5.2.2 allows at most 100 failed attempts).
+   * @default 100 per day
+   */
+  failedChecksPerNumber: LimitSpec | null;
   /**
    * The limiter store failed: `closed` refuses with 20503 (an unguarded SMS endpoint is the thing this
    * product exists to prevent), `open` lets the request through and logs a warning (the spend guard,
@@ -26,6 +35,7 @@ export const DEFAULT_LIMITS: LimitsOptions = {
   checksPerIp: { max: 10, windowMs: 60_000 },
   startsPerNumber: { max: 5, windowMs: 600_000 },
   checksPerNumber: { max: 10, windowMs: 3_600_000 },
+  failedChecksPerNumber: { max: 100, windowMs: 86_400_000 },
   failureMode: "closed",
 };
 
@@ -36,8 +46,10 @@ export const DEFAULT_LIMITS: LimitsOptions = {
  */
 export const limitKeys = {
   ip: (kind: "start" | "check", group: string, spec: LimitSpec) => ["ip", kind, group, spec.max, spec.windowMs].join("::"),
-  number: (kind: "start" | "check", serviceId: string, e164: string, spec: LimitSpec) =>
+  number: (kind: "start" | "wrong-check", serviceId: string, e164: string, spec: LimitSpec) =>
     ["number", kind, serviceId, e164, spec.max, spec.windowMs].join("::"),
+  numberFromIp: (serviceId: string, e164: string, group: string, spec: LimitSpec) =>
+    ["number-ip", "wrong-check", serviceId, e164, group, spec.max, spec.windowMs].join("::"),
   bucket: (serviceId: string, uniqueName: string, value: string, spec: LimitSpec) =>
     ["bucket", serviceId, encodeURIComponent(uniqueName), encodeURIComponent(value), spec.max, spec.windowMs].join("::"),
 };
@@ -53,6 +65,8 @@ interface Item {
   spec: LimitSpec;
   /** For the decision row (never shown to the caller). */
   label: string;
+  /** Counts failed checks only: given back when the check turns out not to be one. */
+  wrongOnly?: boolean;
 }
 
 /**
@@ -61,13 +75,19 @@ interface Item {
  * it is never skipped (safe-listed numbers and `riskCheck: DISABLE` still count).
  *   START: per client IP, per number per service, and the service's own named buckets
  *          (Twilio's Service Rate Limits) for the values passed at start.
- *   CHECK: per client IP, and per number per service across verifications, so asking for a new code
- *          never resets the budget of wrong guesses.
+ *   CHECK: per client IP; and wrong guesses of a number per service across verifications (asking for
+ *          a new code never resets them), counted per (number, client IP group) so a stranger
+ *          spending that budget does not lock the owner out, under a per-number ceiling that still
+ *          stops a guesser spread over many addresses. A check is counted before its code is
+ *          compared (so concurrent guesses cannot overshoot) and given back by {@link RiskStage.giveBack}
+ *          when it was no failed attempt (the right code, or a 60202 retry of a spent verification).
  * Per-IP limits apply to CLIENT (publishable) keys: an ADMIN key is a trusted backend whose address is
  * its own server's; such a backend passes the end user's IP as a service bucket value instead.
  */
 export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
   const o: LimitsOptions = { ...DEFAULT_LIMITS, ...deps.options };
+  /** The wrong-guess points each allowed check took, until it is settled. */
+  const taken = new WeakMap<RiskContext, Item[]>();
   return {
     name: "limits",
     appliesTo: ["START", "CHECK"],
@@ -78,7 +98,11 @@ export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOp
       if (planned.items.length === 0) return allow;
       try {
         const r = await consumeAll(deps.limiter, planned.items);
-        if (r.allowed) return allow;
+        if (r.allowed) {
+          const wrongOnly = planned.items.filter((i) => i.wrongOnly);
+          if (wrongOnly.length) taken.set(ctx, wrongOnly);
+          return allow;
+        }
         const hit = planned.items[r.index]!;
         return block("RATE_LIMITED", `${hit.label}: ${hit.spec.max} per ${hit.spec.windowMs / 1000}s`, Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
       } catch (err) {
@@ -92,6 +116,12 @@ export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOp
         return block("SERVICE_UNAVAILABLE", "limiter store unavailable", UNAVAILABLE_RETRY_SECONDS);
       }
     },
+    async giveBack(ctx: RiskContext) {
+      const items = taken.get(ctx);
+      if (!items) return;
+      taken.delete(ctx);
+      await Promise.all(items.map((i) => deps.limiter.refund(i.key, 1, i.spec)));
+    },
   };
 }
 
@@ -102,9 +132,20 @@ function plan(ctx: RiskContext, o: LimitsOptions): { items: Item[] } | { invalid
   const group = ctx.role === "CLIENT" && ctx.ip ? ipGroup(ctx.ip) : null;
   const perIp = kind === "start" ? o.startsPerIp : o.checksPerIp;
   if (group && perIp) items.push({ key: limitKeys.ip(kind, group, perIp), spec: perIp, label: `${kind}s per IP` });
-  const perNumber = kind === "start" ? o.startsPerNumber : o.checksPerNumber;
-  if (ctx.phone && perNumber) {
-    items.push({ key: limitKeys.number(kind, ctx.service.id, ctx.phone.e164, perNumber), spec: perNumber, label: `${kind}s per number` });
+  if (ctx.phone && kind === "start" && o.startsPerNumber) {
+    items.push({ key: limitKeys.number("start", ctx.service.id, ctx.phone.e164, o.startsPerNumber), spec: o.startsPerNumber, label: "starts per number" });
+  }
+  if (ctx.phone && kind === "check") {
+    // Any role: behind an ADMIN key (a backend) the group is the backend's, which makes this per number.
+    const from = (ctx.ip ? ipGroup(ctx.ip) : null) ?? "unknown";
+    if (o.checksPerNumber) {
+      const spec = o.checksPerNumber;
+      items.push({ key: limitKeys.numberFromIp(ctx.service.id, ctx.phone.e164, from, spec), spec, label: "wrong checks per number from one IP group", wrongOnly: true });
+    }
+    if (o.failedChecksPerNumber) {
+      const spec = o.failedChecksPerNumber;
+      items.push({ key: limitKeys.number("wrong-check", ctx.service.id, ctx.phone.e164, spec), spec, label: "wrong checks per number", wrongOnly: true });
+    }
   }
   if (kind === "start") {
     const named = new Map((ctx.service.riskSettings.rateLimits ?? []).map((r) => [r.uniqueName, r]));
