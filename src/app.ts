@@ -15,7 +15,15 @@ import { buildVerifySchema } from "./graphql/schema.js";
 import { ClientIpResolver } from "./http/client-ip.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { mountTwilioWebhook } from "./http/twilio-webhook.js";
+import { mountJwks } from "./http/jwks.js";
 import { createLogger, type Logger } from "./log.js";
+import { openStreams } from "./events/stream.js";
+import { createMetricsServer, mountMetrics } from "./http/metrics.js";
+import { gaugeOf, Metrics } from "./metrics.js";
+import { MICROS_PER_USD } from "./risk/prices.js";
+import { ApprovalTokens } from "./verification/approval-tokens.js";
+import type { RiskDecisionRow } from "./store/types.js";
+import type { Server } from "node:http";
 import { buildRiskPipeline } from "./risk/build.js";
 import { FraudAdmin } from "./risk/fraud-admin.js";
 import { DecisionLog } from "./stats/decision-log.js";
@@ -56,6 +64,10 @@ export interface App {
   /** The risk pipeline the lifecycle runs (`npm run bench` times its decisions alone). */
   pipeline: RiskPipeline;
   http: HttpServer;
+  /** Prometheus metrics of this process (served at /metrics or on METRICS_PORT). */
+  metrics: Metrics;
+  /** The METRICS_PORT listener, when one is configured (started by `listen`). */
+  metricsServer: Server | null;
   /** Listens on the given port (0 = any) and returns the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -68,18 +80,32 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const print = opts.print ?? ((line: string) => process.stdout.write(line + "\n"));
 
-  // DATABASE_URL picks SQLite or PostgreSQL for every store at once (store/open.ts).
+  // In-process counters and histograms; nothing here does I/O on the request path.
+  const metrics = new Metrics({ countries: config.METRICS_COUNTRIES });
+  // DATABASE_URL picks SQLite or PostgreSQL for every store at once (store/open.ts). Each store is
+  // timed (verify_guard_store_duration_seconds); recorded decisions and charged spend are counted.
   const database = await openDatabase(config.database);
-  const store: Store = database.store;
+  const store: Store = metrics.timed("verifications", database.store, { insertDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row) });
+  const deliveryJobs = metrics.timed("delivery", database.delivery);
+  const limitsStore = metrics.timed("limits", database.limits, {
+    reserveSpend: (r: { reserved: boolean }, input: { serviceId: string; usdMicros: number }) => {
+      if (r.reserved) metrics.spend.inc({ service: input.serviceId, share: "default" }, input.usdMicros / MICROS_PER_USD);
+    },
+    addSpend: (_: void, input: { serviceId: string; usdMicros: number }) => metrics.spend.inc({ service: input.serviceId, share: "default" }, input.usdMicros / MICROS_PER_USD),
+  });
+  const fraudStore = metrics.timed("fraud", database.fraud);
   // REDIS_URL: limits, detector counters and events shared by every instance; otherwise in-process.
   const redis = config.REDIS_URL ? openRedisBackends(config.REDIS_URL, config.REDIS_KEY_PREFIX, log) : null;
-  const { pubSub, publisher } = createEventBus(redis?.eventTarget);
+  const bus = createEventBus(redis?.eventTarget);
+  const pubSub = bus.pubSub;
+  // Every event the domain publishes is counted here, once, by the instance that published it.
+  const publisher = metrics.countingPublisher(bus.publisher);
   // Twilio when credentials are set, else the local outbox; either way through durable jobs and the worker.
   const twilio = twilioOptionsFrom(config);
   const outbox = twilio ? null : new OutboxChannel(log, () => clock.now());
   const channel: DeliveryChannel = twilio ? new TwilioChannel(twilio) : outbox!;
   const dispatcher: Dispatcher = new DeliveryWorker({
-    jobs: database.delivery,
+    jobs: deliveryJobs,
     store,
     channel,
     clock,
@@ -90,37 +116,57 @@ export async function createApp(opts: AppOptions): Promise<App> {
     retry: { ...DEFAULT_RETRY, maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
     // A claim must outlast one request, or a slow send would be taken over while still in flight.
     leaseMs: Math.max(30_000, 3 * config.TWILIO_TIMEOUT_MS),
+    metrics,
   });
   // Limiter counters: Redis when REDIS_URL is set (shared by every instance), else the database's.
-  const limiter = new SlidingWindowLimiter(redis ? redisCounters(redis.client, redis.prefix) : database.counters, clock);
-  const prices = new PriceTable(database.limits);
+  const limiter = metrics.timed("limiter", new SlidingWindowLimiter(redis ? redisCounters(redis.client, redis.prefix) : database.counters, clock));
+  const prices = new PriceTable(limitsStore);
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
   const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;
-  const detector = new PumpingDetector(windowCounter, database.fraud, log);
+  const detector = new PumpingDetector(windowCounter, fraudStore, log);
   const pipeline = buildRiskPipeline({
     clock,
     log,
     limiter,
     limits: limitsFromConfig(config),
     prices,
-    spend: database.limits,
+    spend: limitsStore,
     defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS,
-    fraud: database.fraud,
+    fraud: fraudStore,
     counter: windowCounter,
     detector,
   });
-  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log });
+  const approvals = new ApprovalTokens({
+    store: metrics.timed("approvals", database.approvals),
+    clock,
+    codeSecret: config.codeSecret,
+    ttlSeconds: config.APPROVAL_TOKEN_TTL_SECONDS,
+    rotationMs: config.APPROVAL_KEY_ROTATION_HOURS * 3_600_000,
+    issuer: config.APPROVAL_TOKEN_ISSUER ?? config.PUBLIC_URL ?? "verify-guard",
+  });
+  const issuing = { issue: async (v: Parameters<ApprovalTokens["issue"]>[0]) => {
+    const token = await approvals.issue(v);
+    metrics.approvalTokens.inc({ service: v.serviceId });
+    return token;
+  } };
+  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing });
   const apiKeys = new ApiKeys(store, clock);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
   const serviceAdmin = new Services(store, clock);
-  const limitsAdmin = new LimitsAdmin({ services: serviceAdmin, spend: database.limits, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
-  const fraudAdmin = new FraudAdmin({ store: database.fraud, services: serviceAdmin, detector, clock, stageNames: pipeline.stageNames });
+  const limitsAdmin = new LimitsAdmin({ services: serviceAdmin, spend: limitsStore, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
+  const fraudAdmin = new FraudAdmin({ store: fraudStore, services: serviceAdmin, detector, clock, stageNames: pipeline.stageNames });
   const stats = new FraudStats({ stats: database.stats, store, prices });
   const decisionLog = new DecisionLog(database.stats);
   const watcher = new EventWatcher({ pubSub, store, lifecycle, clock });
-  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher };
+  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals };
+  gaugeOf(metrics, "verify_guard_open_subscriptions", "GraphQL subscriptions streaming in this process.", openStreams);
   const schema = await buildVerifySchema(pubSub);
+  // /metrics: on METRICS_PORT alone when set; else on the main port, behind METRICS_TOKEN when set,
+  // and not at all in production without one (a scrape would show every service's traffic).
+  const metricsOnMainPort = config.METRICS_PORT === undefined && (config.METRICS_TOKEN !== undefined || config.NODE_ENV !== "production");
+  if (config.METRICS_PORT === undefined && !metricsOnMainPort) log.warn("metrics: /metrics is off (production without METRICS_TOKEN or METRICS_PORT)");
+  const metricsServer = config.METRICS_PORT === undefined ? null : createMetricsServer({ metrics, token: config.METRICS_TOKEN ?? null, log });
   const http = createHttpServer({
     schema,
     app: services,
@@ -135,12 +181,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await database.ping();
       await redis?.ping();
     },
-    // Twilio's status callbacks, when they can be verified (auth token) and were asked for (PUBLIC_URL).
-    routes:
-      twilio?.statusCallbackUrl && config.TWILIO_AUTH_TOKEN && config.PUBLIC_URL
-        ? (router) =>
-            mountTwilioWebhook(router, { authToken: config.TWILIO_AUTH_TOKEN!, publicUrl: config.PUBLIC_URL!, store, jobs: database.delivery, events: publisher, clock, log })
-        : undefined,
+    onResponse: (route, method, status, seconds) => metrics.httpSeconds.observe({ route, method, status: String(status) }, seconds),
+    routes: (router) => {
+      // Twilio's status callbacks, when they can be verified (auth token) and were asked for (PUBLIC_URL).
+      if (twilio?.statusCallbackUrl && config.TWILIO_AUTH_TOKEN && config.PUBLIC_URL) {
+        mountTwilioWebhook(router, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL, store, jobs: deliveryJobs, events: publisher, clock, log, metrics });
+      }
+      mountJwks(router, approvals, log);
+      if (metricsOnMainPort) mountMetrics(router, { metrics, token: config.METRICS_TOKEN ?? null, log });
+    },
   });
   await http.start();
   if (opts.deliveryWorker !== false) dispatcher.start();
@@ -150,6 +199,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     sweeper = setInterval(() => {
       lifecycle.sweepExpired().catch((err) => log.error("expiry sweep failed", { error: String(err) }));
       database.sweepCounters().catch((err) => log.error("limiter counter sweep failed", { error: String(err) }));
+      approvals.sweep().catch((err) => log.error("approval redemption sweep failed", { error: String(err) }));
     }, config.EXPIRY_SWEEP_SECONDS * 1000);
     sweeper.unref();
   }
@@ -162,7 +212,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     pubSub,
     dispatcher,
     http,
-    listen(port = config.PORT, host = config.HOST) {
+    metrics,
+    metricsServer,
+    async listen(port = config.PORT, host = config.HOST) {
+      if (metricsServer && !metricsServer.listening) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once("error", reject);
+          metricsServer.listen(config.METRICS_PORT, config.METRICS_HOST, () => resolve());
+        });
+      }
       return new Promise((resolve, reject) => {
         http.server.once("error", reject);
         http.server.listen(port, host, () => {
@@ -174,6 +232,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async close() {
       if (sweeper) clearInterval(sweeper);
+      if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       await http.stop();
       await dispatcher.stop();
       await database.close();

@@ -106,6 +106,24 @@ export const EnvSchema = z.object({
   TWILIO_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Tries per send, the first included, before a delivery fails for good (429, 5xx, timeouts retry). @default 6 */
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** Bearer token a Prometheus scrape of `/metrics` must send; empty = none (then `/metrics` is open outside production). */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Serve `/metrics` on this port only (not on PORT); empty = on the main port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Interface of the METRICS_PORT listener. @default "127.0.0.1" */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Countries (ISO alpha-2, comma-separated) that keep their own metric label; others are `other`. Empty = a built-in top list. */
+  METRICS_COUNTRIES: z
+    .string()
+    .regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, "must be ISO country codes separated by commas")
+    .optional()
+    .transform((v) => (v ? v.split(",").map((c) => c.trim().toUpperCase()) : undefined)),
+  /** Lifetime of an approval token (the JWT an approving check returns), seconds. @default 300 */
+  APPROVAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  /** Approval tokens' signing keys rotate this often (hours); the previous key stays published. @default 24 */
+  APPROVAL_KEY_ROTATION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
+  /** The `iss` of approval tokens. @default PUBLIC_URL, else "verify-guard" */
+  APPROVAL_TOKEN_ISSUER: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -22,6 +22,8 @@ export const ErrorCatalog = {
   REQUEST_TOO_LARGE: { errorCode: 20400, message: "Request body too large" },
   TOO_MANY_SUBSCRIPTIONS: { errorCode: 20429, message: "Too many subscriptions" },
   SUBSCRIBER_TOO_SLOW: { errorCode: 20429, message: "The subscriber fell too far behind its events; subscribe again" },
+  APPROVAL_TOKEN_INVALID: { errorCode: 20400, message: "The approval token is not valid: malformed, tampered with, expired, or for another service" },
+  APPROVAL_TOKEN_USED: { errorCode: 20409, message: "The approval token was already redeemed" },
   INTERNAL: { errorCode: 20500, message: "Internal error" },
   SERVICE_UNAVAILABLE: { errorCode: 20503, message: "Temporarily unavailable; retry later" },
 } as const;

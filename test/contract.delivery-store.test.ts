@@ -21,6 +21,7 @@ const jobFor = (v: VerificationRow, a: SendAttemptRow, runAt = T0): DeliveryJobR
   providerSid: null,
   errorCode: null,
   lastError: null,
+  requestId: null,
   createdAt: T0,
   updatedAt: T0,
 });

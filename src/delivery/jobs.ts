@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DeliveryJobRow } from "../store/delivery.js";
 import type { SendAttemptRow, VerificationRow } from "../store/types.js";
+import { currentRequestId } from "../log.js";
 import { sealCode } from "./seal.js";
 
 /** A job id: DJ + 32 hex. It doubles as the provider idempotency token of every try of the job. */
@@ -39,6 +40,7 @@ export function newDeliveryJob(input: NewJobInput): DeliveryJobRow {
     providerSid: null,
     errorCode: null,
     lastError: null,
+    requestId: currentRequestId(),
     createdAt: input.now,
     updatedAt: input.now,
   };

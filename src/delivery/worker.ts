@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import type { EventPublisher } from "../events/types.js";
-import type { Logger } from "../log.js";
+import { requestContext, type Logger } from "../log.js";
+import type { DeliveryMetrics } from "../metrics.js";
 import { maskPhone } from "../phone.js";
 import type { DeliveryJobRow, DeliveryJobStore } from "../store/delivery.js";
 import type { Store, VerificationRow } from "../store/types.js";
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Polling period for due retries and expired leases (wall clock). @default 1000 */
   pollMs?: number;
+  /** Counts each try's outcome (metrics). */
+  metrics?: Pick<DeliveryMetrics, "attempt">;
 }
 
 /**
@@ -83,7 +86,8 @@ export class DeliveryWorker implements Dispatcher {
   }
 
   notify(): void {
-    void this.fill();
+    // Claims run outside the scope of the request that poked the worker: each job gets its own.
+    requestContext.exit(() => void this.fill());
   }
 
   async idle(): Promise<void> {
@@ -123,7 +127,9 @@ export class DeliveryWorker implements Dispatcher {
           const free = this.concurrency - this.inFlight.size;
           const jobs = await this.o.jobs.claimDue(this.owner, this.o.clock.now(), this.leaseMs, free);
           for (const job of jobs) {
-            const p: Promise<void> = this.run(job).finally(() => {
+            // The job runs in the scope of the request that created it: its log lines carry that id.
+            const run = () => this.run(job);
+            const p: Promise<void> = (job.requestId ? requestContext.run({ requestId: job.requestId }, run) : requestContext.exit(run)).finally(() => {
               this.inFlight.delete(p);
               this.notify();
             });
@@ -145,6 +151,7 @@ export class DeliveryWorker implements Dispatcher {
       if (!v || v.status !== "PENDING" || v.expiresAt <= now) {
         // No code for a verification that can no longer be approved (expired, canceled, approved …).
         if (await jobs.finish(job.id, this.owner, { status: "canceled", error: `verification is ${v ? (v.status === "PENDING" ? "expired" : v.status) : "gone"}` }, now)) {
+          this.o.metrics?.attempt(job.channel, "canceled", null);
           if (v) await jobs.recordAttemptStatus(job.sendAttemptId, { status: "canceled" });
         }
         return;
@@ -163,6 +170,7 @@ export class DeliveryWorker implements Dispatcher {
         return await this.failed(job, v, err instanceof DeliveryError ? err : new DeliveryError(String(err), true));
       }
       await jobs.finish(job.id, this.owner, { status: "sent", providerSid: receipt.providerSid }, clock.now());
+      this.o.metrics?.attempt(job.channel, "sent", null);
       await jobs.recordAttemptStatus(job.sendAttemptId, { status: receipt.status, providerSid: receipt.providerSid });
       log.debug("delivery: sent", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, providerSid: receipt.providerSid, attempt: job.attempts });
     } catch (err) {
@@ -176,6 +184,7 @@ export class DeliveryWorker implements Dispatcher {
     const now = this.o.clock.now();
     const delay = backoffDelay(this.retry, job.attempts);
     await this.o.jobs.reschedule(job.id, this.owner, now + delay, err.errorCode, err.message, now);
+    this.o.metrics?.attempt(job.channel, "retry", err.errorCode);
     this.o.log.warn("delivery: will retry", {
       jobId: job.id,
       to: maskPhone(v.to),
@@ -192,6 +201,7 @@ export class DeliveryWorker implements Dispatcher {
   private async giveUp(job: DeliveryJobRow, v: VerificationRow, err: DeliveryError): Promise<void> {
     const now = this.o.clock.now();
     if (!(await this.o.jobs.finish(job.id, this.owner, { status: "failed", errorCode: err.errorCode, error: err.message }, now))) return;
+    this.o.metrics?.attempt(job.channel, "failed", err.errorCode);
     await this.o.jobs.recordAttemptStatus(job.sendAttemptId, { status: "failed", errorCode: err.errorCode });
     this.o.log.warn("delivery: failed", {
       code: "DELIVERY_FAILED",

@@ -26,6 +26,13 @@ export interface LiveStreamOptions<T> {
  * and a subscriber more than `maxPending` events behind gets the events it has, then `onOverflow()`;
  * other subscribers never wait for it. `return()` (unsubscribe) stops listening at once.
  */
+let open = 0;
+
+/** Subscriptions streaming right now in this process (the `verify_guard_open_subscriptions` gauge). */
+export function openStreams(): number {
+  return open;
+}
+
 export function liveStream<T>(source: AsyncIterable<T>, opts: LiveStreamOptions<T>): AsyncIterableIterator<T> {
   const buffer = new FixedBuffer(opts.maxPending ?? MAX_PENDING_EVENTS);
   return new Repeater<T>(async (push, stop) => {
@@ -45,12 +52,15 @@ export function liveStream<T>(source: AsyncIterable<T>, opts: LiveStreamOptions<
       void push(value);
     };
     const firstNext = it.next(); // the source listens from here on
+    open++;
     try {
       if (opts.first) forward(await opts.first());
       for (let r = await firstNext; !r.done && !ended; r = await it.next()) forward(r.value);
     } catch (err) {
       stop(err);
       return;
+    } finally {
+      open--;
     }
     stop();
   }, buffer);

@@ -7,6 +7,7 @@ import type { LimitsAdmin } from "../risk/limits-admin.js";
 import type { DecisionLog } from "../stats/decision-log.js";
 import type { FraudStats } from "../stats/fraud-stats.js";
 import type { Store } from "../store/types.js";
+import type { ApprovalTokens } from "../verification/approval-tokens.js";
 import type { Lifecycle } from "../verification/lifecycle.js";
 import type { Services } from "../verification/services.js";
 import type { EventWatcher } from "../verification/watch.js";
@@ -31,6 +32,8 @@ export interface AppServices {
   decisionLog: DecisionLog;
   /** Who may watch what, and the live event streams (subscriptions). */
   watcher: EventWatcher;
+  /** Approval tokens: signing keys, JWKS, redemption. */
+  approvals: ApprovalTokens;
 }
 
 /** Per-request context: who calls, from where, and the app. */

@@ -2,7 +2,7 @@ import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError } from "graphql";
 import { randomUUID } from "node:crypto";
 import { AppError, ErrorCatalog } from "../errors.js";
-import type { Logger } from "../log.js";
+import { currentRequestId, type Logger } from "../log.js";
 
 /** GraphQL-level codes Apollo/graphql-js produce for malformed requests, mapped to ours. */
 const GRAPHQL_INPUT_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
@@ -37,7 +37,8 @@ export function createFormatError(log: Logger) {
       // graphql-js validation of variables/arguments: a caller's mistake, safe to show.
       return { message: formatted.message, locations: formatted.locations, extensions: { code: "INVALID_PARAMETER", errorCode: ErrorCatalog.INVALID_PARAMETER.errorCode } };
     }
-    const requestId = randomUUID();
+    // The request's own id when formatting runs inside it (HTTP, WebSocket), so the answer names the logs.
+    const requestId = currentRequestId() ?? randomUUID();
     log.error("unhandled error", { requestId, error: original instanceof Error ? original.stack : String(original) });
     return {
       message: `Internal error (request ${requestId})`,

@@ -14,6 +14,7 @@ import { operationGuard } from "../graphql/operation-guard.js";
 import { authGate, type GateLocals, type IntrospectionAccess } from "./auth-gate.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { renderOfflineGraphiQL } from "./graphiql.js";
+import { acceptableRequestId, requestContext } from "../log.js";
 import { sendHttpError } from "./respond.js";
 import { serveGraphqlWs } from "./ws-server.js";
 
@@ -21,8 +22,10 @@ export interface HttpDeps {
   schema: GraphQLSchema;
   app: AppServices;
   clientIp: ClientIpResolver;
-  /** Extra routes (webhooks) mounted before GraphQL. */
+  /** Extra routes (webhooks, metrics, JWKS) mounted before GraphQL. */
   routes?: (router: express.Router) => void;
+  /** Timing of every HTTP request by route (metrics); called once the response is finished. */
+  onResponse?: (route: string, method: string, status: number, seconds: number) => void;
   /** Readiness probe: throws when a dependency (database, Redis) is down. */
   ready: () => Promise<void>;
   /** Extra Apollo plugins. */
@@ -81,6 +84,22 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     wsServer,
     async start() {
       await apollo.start();
+      // A request id for every request: the caller's X-Request-Id when it is sane, else a new one;
+      // echoed in the response, logged on every line the request writes (see log.ts).
+      expressApp.use((req, res, next) => {
+        const given = req.headers["x-request-id"];
+        const requestId = acceptableRequestId(given) ? given : randomUUID();
+        res.locals.requestId = requestId;
+        res.setHeader("x-request-id", requestId);
+        if (deps.onResponse) {
+          const started = process.hrtime.bigint();
+          res.once("finish", () => {
+            const route = (req.route?.path as string | undefined) ?? (req.originalUrl.startsWith("/graphql") ? "/graphql" : "other");
+            deps.onResponse!(route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+          });
+        }
+        requestContext.run({ requestId }, next);
+      });
       expressApp.get("/healthz", (_req, res) => {
         res.json({ status: "ok" });
       });
@@ -108,11 +127,13 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         // Authenticate before any work: an anonymous request is answered here, its body unread.
         authGate({ apiKeys: deps.app.apiKeys, introspection: deps.introspection }),
         express.json({ limit: "64kb" }),
+        // Body parsing resumes in the socket's async context: enter the request's scope again.
+        enterRequestScope,
         expressMiddleware(apollo, {
           context: async ({ req, res }): Promise<GraphQLContext> => ({
             caller: (res.locals as GateLocals).caller,
             ip: deps.clientIp.resolve(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
-            requestId: randomUUID(),
+            requestId: res.locals.requestId as string,
             app: deps.app,
           }),
         }),
@@ -134,6 +155,16 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Re-enters the request's scope (set by the first middleware) after a body parser: the parser's
+ * callback runs in the socket's async context, where the scope is not visible.
+ */
+export function enterRequestScope(_req: Request, res: express.Response, next: express.NextFunction): void {
+  const requestId = res.locals.requestId as string | undefined;
+  if (requestId) requestContext.run({ requestId }, next);
+  else next();
 }
 
 function wantsHtml(req: Request): boolean {

@@ -3,10 +3,12 @@ import twilio from "twilio";
 import type { Clock } from "../clock.js";
 import { normalizeCallStatus, normalizeMessageStatus, STATUS_CALLBACK_PATH } from "../delivery/twilio.js";
 import type { EventPublisher } from "../events/types.js";
-import type { Logger } from "../log.js";
+import { requestContext, type Logger } from "../log.js";
+import { enterRequestScope } from "./server.js";
+import type { DeliveryMetrics } from "../metrics.js";
 import { maskPhone } from "../phone.js";
 import type { DeliveryJobStore } from "../store/delivery.js";
-import type { Store } from "../store/types.js";
+import type { SendAttemptRow, Store } from "../store/types.js";
 
 export interface TwilioWebhookDeps {
   /** The auth token Twilio signs callbacks with. */
@@ -18,6 +20,8 @@ export interface TwilioWebhookDeps {
   events: EventPublisher;
   clock: Clock;
   log: Logger;
+  /** Counts each recorded callback status (metrics). */
+  metrics?: Pick<DeliveryMetrics, "callback">;
 }
 
 type Params = Record<string, string | string[] | undefined>;
@@ -37,7 +41,7 @@ type Params = Record<string, string | string[] | undefined>;
  */
 export function mountTwilioWebhook(router: express.Router, deps: TwilioWebhookDeps): void {
   const publicBase = deps.publicUrl.replace(/\/+$/, "");
-  router.post(STATUS_CALLBACK_PATH, express.urlencoded({ extended: false, limit: "32kb" }), async (req: Request, res: Response) => {
+  router.post(STATUS_CALLBACK_PATH, express.urlencoded({ extended: false, limit: "32kb" }), enterRequestScope, async (req: Request, res: Response) => {
     const params: Params = req.body && typeof req.body === "object" ? (req.body as Params) : {};
     const signature = req.get("x-twilio-signature") ?? "";
     if (!signature || !twilio.validateRequest(deps.authToken, signature, publicBase + req.originalUrl, params)) {
@@ -77,21 +81,32 @@ export function mountTwilioWebhook(router: express.Router, deps: TwilioWebhookDe
       res.status(204).end();
       return;
     }
-    const v = await deps.store.getVerification(attempt.verificationId);
-    if (v) {
-      deps.events.publish({
-        type: "DELIVERY_STATUS",
-        serviceId: v.serviceId,
-        verificationId: v.id,
-        status: v.status,
-        channel: attempt.channel,
-        at: deps.clock.now(),
-        deliveryStatus: attempt.deliveryStatus,
-        errorCode: attempt.errorCode,
-        country: v.countryCode,
-      });
-    }
+    deps.metrics?.callback(attempt.channel, status, Number.isFinite(errorCode) ? errorCode : null);
+    // The rest runs in the scope of the request that started this send: its logs carry that id.
+    const job = (await deps.jobs.listForVerification(attempt.verificationId)).find((j) => j.sendAttemptId === attempt.id);
+    const scoped = <T>(fn: () => Promise<T>): Promise<T> => (job?.requestId ? requestContext.run({ requestId: job.requestId }, fn) : fn());
+    await scoped(async () => {
+      deps.log.info("delivery: status callback", { verificationId: attempt.verificationId, attempt: attempt.id, status, recorded: attempt.deliveryStatus, errorCode: attempt.errorCode });
+      await publishStatus(deps, attempt);
+    });
     res.status(204).end();
+  });
+}
+
+/** DELIVERY_STATUS for subscribers (and, through them, webhooks and alerts). */
+async function publishStatus(deps: TwilioWebhookDeps, attempt: SendAttemptRow): Promise<void> {
+  const v = await deps.store.getVerification(attempt.verificationId);
+  if (!v) return;
+  deps.events.publish({
+    type: "DELIVERY_STATUS",
+    serviceId: v.serviceId,
+    verificationId: v.id,
+    status: v.status,
+    channel: attempt.channel,
+    at: deps.clock.now(),
+    deliveryStatus: attempt.deliveryStatus,
+    errorCode: attempt.errorCode,
+    country: v.countryCode,
   });
 }
 

@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { execute, getOperationAST, GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { randomUUID } from "node:crypto";
 import type { WebSocketServer } from "ws";
@@ -8,6 +8,7 @@ import { costErrors, type CostLimitsByRole } from "../graphql/cost.js";
 import type { createFormatError } from "../graphql/errors.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { authenticate } from "./auth-gate.js";
+import { requestContext } from "../log.js";
 
 /** What graphql-ws keeps per socket (`ctx.extra`) besides the socket and its upgrade request. */
 export type SocketState = {
@@ -73,6 +74,9 @@ export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
         const caller = await wsCaller(ctx.connectionParams);
         return { caller, ip: ctx.extra.ip ?? null, requestId: randomUUID(), app };
       },
+      // Each operation runs in its own request scope: its log lines and delivery jobs carry its id.
+      execute: (args: ExecutionArgs) => inScope(args, () => execute(args)),
+      subscribe: (args: ExecutionArgs) => inScope(args, () => subscribe(args)),
       // Errors reach WebSocket clients through the same formatter as HTTP ones: our code and errorCode,
       // never internals. Execution errors (e.g. a subscription refused with 20404) come as `next`,
       // request errors (e.g. QUERY_TOO_COMPLEX) as `error`.
@@ -82,4 +86,9 @@ export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
     },
     wsServer,
   );
+}
+
+function inScope<T>(args: ExecutionArgs, run: () => T): T {
+  const requestId = (args.contextValue as GraphQLContext | undefined)?.requestId;
+  return requestId ? requestContext.run({ requestId }, run) : run();
 }

@@ -35,6 +35,8 @@ export interface DeliveryJobRow {
   /** The provider's error number of the last failure (Twilio's 21211, 20429, …). */
   errorCode: number | null;
   lastError: string | null;
+  /** The request that started this send: the worker's and the callbacks' log lines carry it too. */
+  requestId: string | null;
   createdAt: number;
   updatedAt: number;
 }

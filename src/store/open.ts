@@ -1,16 +1,19 @@
 import type { Config } from "../config.js";
 import type { Counters } from "../risk/limiter.js";
 import type { WindowCounter } from "../risk/window-counter.js";
+import type { ApprovalStore } from "./approval.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
 import type { StatsStore } from "./stats.js";
+import { PgApprovalStore } from "./pg/approval.js";
 import { pgCounters, PgLimitsStore, sweepPgRateLimits } from "./pg/limits.js";
 import { PgDeliveryJobs } from "./pg/delivery.js";
 import { PgFraudStore } from "./pg/fraud.js";
 import { PgStatsStore } from "./pg/stats.js";
 import { PgStore } from "./pg/store.js";
 import { PgWindowCounter } from "./pg/window-counter.js";
+import { SqliteApprovalStore } from "./sqlite/approval.js";
 import { SqliteDeliveryJobs } from "./sqlite/delivery.js";
 import { SqliteFraudStore } from "./sqlite/fraud.js";
 import { SqliteLimitsStore, sqliteCounters, sweepRateLimits } from "./sqlite/limits.js";
@@ -30,6 +33,8 @@ export interface Database {
   store: Store;
   limits: LimitsStore;
   delivery: DeliveryJobStore;
+  /** Approval tokens' signing keys and redemptions. */
+  approvals: ApprovalStore;
   /** Safe list, geo permissions, blocked prefixes (the fraud stages). */
   fraud: FraudStore;
   /** Read side of the decision log: fraud statistics, the attempts log (store/stats.ts). */
@@ -53,6 +58,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
       store,
       limits: new SqliteLimitsStore(store.db),
       delivery: new SqliteDeliveryJobs(store.db),
+      approvals: new SqliteApprovalStore(store.db),
       fraud: new SqliteFraudStore(store.db),
       stats: new SqliteStatsStore(store),
       windowCounter: new SqliteWindowCounter(store.db),
@@ -68,6 +74,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     store,
     limits: new PgLimitsStore(store.db),
     delivery: new PgDeliveryJobs(store.db),
+    approvals: new PgApprovalStore(store.db),
     fraud: new PgFraudStore(store.db),
     stats: new PgStatsStore(store.db),
     windowCounter: new PgWindowCounter(store.db),

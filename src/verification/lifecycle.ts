@@ -13,6 +13,7 @@ import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types
 import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
 import { assertResendMatches, resendCode } from "./resend.js";
+import type { ApprovalTokens } from "./approval-tokens.js";
 import { assertCheckInput, assertStartInput, notFound, notPendingError } from "./rules.js";
 
 export interface StartInput {
@@ -48,6 +49,8 @@ export interface RequestOrigin {
 export interface CheckResult {
   verification: VerificationRow;
   valid: boolean;
+  /** APPROVED only: the signed approval token for the app's backend (null if it could not be signed). */
+  approvalToken: string | null;
 }
 
 export interface LifecycleDeps {
@@ -58,6 +61,8 @@ export interface LifecycleDeps {
   dispatcher: Dispatcher;
   events: EventPublisher;
   log: Logger;
+  /** Signs approval tokens for approving checks; absent = none issued. */
+  approvals?: Pick<ApprovalTokens, "issue">;
 }
 
 /**
@@ -226,10 +231,10 @@ export class Lifecycle {
       await this.d.store.markConverted(after.id);
       await this.d.pipeline.observe({ type: "approved", serviceId: service.id, verificationId: after.id, prefix: risk.ctx.phone?.prefix ?? null, now, to: after.to });
       this.publish(after, "APPROVED");
-      return { verification: after, valid: true };
+      return { verification: after, valid: true, approvalToken: await this.approvalToken(after) };
     }
     this.publish(after, after.status === "MAX_ATTEMPTS_REACHED" ? "MAX_ATTEMPTS_REACHED" : "CHECK_FAILED");
-    return { verification: after, valid: false };
+    return { verification: after, valid: false, approvalToken: null };
   }
 
   async cancel(serviceId: string, id: string): Promise<VerificationRow> {
@@ -291,6 +296,20 @@ export class Lifecycle {
       throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
     }
     assertResendMatches(this.d.codeSecret, pending, input);
+  }
+
+  /**
+   * The approval is committed whatever happens here: a token that cannot be signed (the key store is
+   * down) is logged and left out, and the backend falls back to asking for the verification's status.
+   */
+  private async approvalToken(v: VerificationRow): Promise<string | null> {
+    if (!this.d.approvals) return null;
+    try {
+      return await this.d.approvals.issue(v);
+    } catch (err) {
+      this.d.log.error("approval token could not be signed", { verificationId: v.id, error: String(err) });
+      return null;
+    }
   }
 
   private async service(id: string): Promise<ServiceRow> {

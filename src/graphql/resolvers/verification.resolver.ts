@@ -4,8 +4,8 @@ import { AppError } from "../../errors.js";
 import type { VerificationRow } from "../../store/types.js";
 import type { GraphQLContext } from "../context.js";
 import { OPERATION_COST } from "../cost.js";
-import { RiskCheckEnum } from "../types/enums.js";
-import { CheckVerificationInput, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
+import { ChannelEnum, RiskCheckEnum } from "../types/enums.js";
+import { ApprovalTokenRedemption, CheckVerificationInput, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
 
 const MAX_TAGS = 10;
 
@@ -50,7 +50,7 @@ export class VerificationResolver {
   })
   async checkVerification(@Arg("input", () => CheckVerificationInput, { description: "The code and what it answers for." }) input: CheckVerificationInput, @Ctx() ctx: GraphQLContext): Promise<VerificationCheck> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
-    const { verification: v, valid } = await ctx.app.lifecycle.check({ ...input }, { caller, ip: ctx.ip });
+    const { verification: v, valid, approvalToken } = await ctx.app.lifecycle.check({ ...input }, { caller, ip: ctx.ip });
     return Object.assign(new VerificationCheck(), {
       id: v.id,
       serviceId: v.serviceId,
@@ -59,6 +59,29 @@ export class VerificationResolver {
       status: v.status,
       valid,
       dateUpdated: new Date(v.updatedAt),
+      approvalToken,
+    });
+  }
+
+  @Mutation(() => ApprovalTokenRedemption, {
+    description:
+      "Accepts an approval token once (admin: your backend). Verifying a token offline needs no call; this is for backends that want single use. A second redemption answers APPROVAL_TOKEN_USED; an invalid, expired or other service's token APPROVAL_TOKEN_INVALID.",
+  })
+  async redeemApprovalToken(
+    @Arg("token", () => String, { description: "The approvalToken checkVerification returned." }) token: string,
+    @Arg("serviceId", () => ID, { nullable: true, description: "When given, the token must be for this service (its `aud`)." }) serviceId: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ApprovalTokenRedemption> {
+    requireAdmin(ctx.caller);
+    if (token.length > 4096) throw new AppError("APPROVAL_TOKEN_INVALID");
+    const c = await ctx.app.approvals.redeem(token, serviceId);
+    return Object.assign(new ApprovalTokenRedemption(), {
+      serviceId: c.serviceId,
+      verificationId: c.verificationId,
+      to: c.to,
+      channel: c.channel as ChannelEnum,
+      approvedAt: new Date(c.approvedAt),
+      expiresAt: new Date(c.expiresAt),
     });
   }
 

@@ -90,6 +90,28 @@ export class VerificationCheck {
   valid!: boolean;
   @Field(() => Date, { description: "When the check was answered." })
   dateUpdated!: Date;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "APPROVED only: a short-lived JWT (EdDSA) your backend verifies offline against /.well-known/jwks.json (aud = service id, sub = the number, jti = the verification id). See docs/operations.md.",
+  })
+  approvalToken!: string | null;
+}
+
+@ObjectType({ description: "What a redeemed approval token vouches for." })
+export class ApprovalTokenRedemption {
+  @Field(() => ID, { description: "The service the token was issued for (its `aud`)." })
+  serviceId!: string;
+  @Field(() => ID, { description: "The approved verification (its `jti`)." })
+  verificationId!: string;
+  @Field(() => String, { description: "The verified number in E.164 (its `sub`)." })
+  to!: string;
+  @Field(() => ChannelEnum, { description: "The channel the code went by." })
+  channel!: ChannelEnum;
+  @Field(() => Date, { description: "When the check approved." })
+  approvedAt!: Date;
+  @Field(() => Date, { description: "When the token expires." })
+  expiresAt!: Date;
 }
 
 @InputType({ description: "A key/value pair kept on the decision rows of this request." })

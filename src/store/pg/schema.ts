@@ -129,6 +129,7 @@ export const deliveryJobs = pgTable(
     providerSid: text("provider_sid"),
     errorCode: integer("error_code"),
     lastError: text("last_error"),
+    requestId: text("request_id"),
     createdAt: millis("created_at").notNull(),
     updatedAt: millis("updated_at").notNull(),
   },
@@ -315,4 +316,37 @@ export const riskCounters = pgTable(
     n: integer("n").notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.bucket] }), index("risk_counters_bucket_idx").on(t.bucket)],
+);
+
+/**
+ * Approval-token signing keys (verification/approval-tokens.ts), shared by every instance. One row per
+ * rotation period, named by when it starts signing; the private key is sealed under a key derived
+ * from CODE_SECRET, so a dump of the database signs nothing.
+ */
+export const approvalKeys = pgTable(
+  "approval_keys",
+  {
+    kid: text("kid").primaryKey(),
+    alg: text("alg").notNull(),
+    /** The public JWK (JSON), as `/.well-known/jwks.json` serves it. */
+    publicJwk: text("public_jwk").notNull(),
+    /** The private JWK, AES-256-GCM sealed (delivery/seal.ts's scheme, its own key), the kid as AAD. */
+    sealedPrivateJwk: text("sealed_private_jwk").notNull(),
+    /** From when it signs; the key with the latest `activates_at` not in the future is current. */
+    activatesAt: millis("activates_at").notNull(),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [index("approval_keys_activates_idx").on(t.activatesAt)],
+);
+
+/** Approval tokens redeemed (`redeemApprovalToken`): a token's jti once, kept until the token expires. */
+export const approvalRedemptions = pgTable(
+  "approval_redemptions",
+  {
+    jti: text("jti").primaryKey(),
+    serviceId: text("service_id").notNull(),
+    redeemedAt: millis("redeemed_at").notNull(),
+    expiresAt: millis("expires_at").notNull(),
+  },
+  (t) => [index("approval_redemptions_expires_idx").on(t.expiresAt)],
 );

@@ -127,6 +127,8 @@ export const deliveryJobs = sqliteTable(
     providerSid: text("provider_sid"),
     errorCode: integer("error_code"),
     lastError: text("last_error"),
+    /** The request that started the send (X-Request-Id): its logs, the worker's and the callbacks' share it. */
+    requestId: text("request_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -363,4 +365,37 @@ export const riskCounters = sqliteTable(
     n: integer("n").notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.bucket] }), index("risk_counters_bucket_idx").on(t.bucket)],
+);
+
+/**
+ * Approval-token signing keys (verification/approval-tokens.ts), shared by every instance. One row per
+ * rotation period, named by when it starts signing; the private key is sealed under a key derived
+ * from CODE_SECRET, so a dump of the database signs nothing.
+ */
+export const approvalKeys = sqliteTable(
+  "approval_keys",
+  {
+    kid: text("kid").primaryKey(),
+    alg: text("alg").notNull(),
+    /** The public JWK (JSON), as `/.well-known/jwks.json` serves it. */
+    publicJwk: text("public_jwk").notNull(),
+    /** The private JWK, AES-256-GCM sealed (delivery/seal.ts's scheme, its own key), the kid as AAD. */
+    sealedPrivateJwk: text("sealed_private_jwk").notNull(),
+    /** From when it signs; the key with the latest `activates_at` not in the future is current. */
+    activatesAt: integer("activates_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("approval_keys_activates_idx").on(t.activatesAt)],
+);
+
+/** Approval tokens redeemed (`redeemApprovalToken`): a token's jti once, kept until the token expires. */
+export const approvalRedemptions = sqliteTable(
+  "approval_redemptions",
+  {
+    jti: text("jti").primaryKey(),
+    serviceId: text("service_id").notNull(),
+    redeemedAt: integer("redeemed_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("approval_redemptions_expires_idx").on(t.expiresAt)],
 );
