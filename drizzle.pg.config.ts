@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./src/store/pg/schema.ts",
+  schema: "./src/store/schema/pg.ts",
   out: "./drizzle/pg",
 });

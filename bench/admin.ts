@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../src/clock.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { SqlStore } from "../src/store/queries/store.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 import { Services } from "../src/verification/services.js";
 import { benchServerEnv, SERVER_MAIN } from "./http-ops.js";
 import { BENCH_ADMIN_KEY, gql } from "./lib/gql.js";
@@ -50,11 +51,11 @@ export async function runAdmin(s: BenchSettings, log: (line: string) => void): P
   try {
     const file = env.DATABASE_URL!.slice("file:".length);
     const until = systemClock.now();
-    const store = new SqliteStore(file);
+    const store = new SqliteDb(file);
     let seed;
     let serviceIds: string[];
     try {
-      const services = new Services(store, systemClock);
+      const services = new Services(new SqlStore(store), systemClock);
       serviceIds = [];
       for (let i = 1; i <= 5; i++) serviceIds.push((await services.create({ friendlyName: `Bench ${i}` })).id);
       log(`  seeding ${s.rows.toLocaleString("en-US")} decision rows`);

@@ -4,19 +4,19 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadWithDeferredRollups } from "../bench/lib/bulk-load.js";
 import { seedDecisions } from "../bench/stats/seed.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function freshStore(): SqliteStore {
+function freshStore(): SqliteDb {
   const dir = mkdtempSync(join(tmpdir(), "vg-bulk-"));
   dirs.push(dir);
-  return new SqliteStore(join(dir, "verify.db"));
+  return new SqliteDb(join(dir, "verify.db"));
 }
 
-const dump = (s: SqliteStore, table: string) => s.sqlite.prepare(`select * from ${table} order by 1, 2, 3, 4, 5, 6, 7`).all();
-const schemaOf = (s: SqliteStore) => s.sqlite.prepare(`select type, name, sql from sqlite_master where tbl_name = 'risk_decisions' order by name`).all();
+const dump = (s: SqliteDb, table: string) => s.sqlite.prepare(`select * from ${table} order by 1, 2, 3, 4, 5, 6, 7`).all();
+const schemaOf = (s: SqliteDb) => s.sqlite.prepare(`select type, name, sql from sqlite_master where tbl_name = 'risk_decisions' order by name`).all();
 
 describe("the bench's bulk load of seeded decisions", () => {
   it("leaves the same roll-ups, indexes and triggers as inserting row by row through the triggers", async () => {

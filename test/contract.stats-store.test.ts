@@ -35,7 +35,7 @@ describe.each(storeBackends())("Stats store contract on $name", (backend) => {
     beforeAll(async () => {
       b = await backend.open();
       store = b.db.store;
-      ({ serviceIds } = await seedDecisions(store, ROWS, { until: UNTIL, days: DAYS, seed: 11 }));
+      ({ serviceIds } = await seedDecisions(b.db.db, ROWS, { until: UNTIL, days: DAYS, seed: 11 }));
       // Conversions after the fact, from two handles at once (the update triggers move the counters).
       const other = (await b.another()).store;
       const pending = (await readLog(b)).filter((r) => r.kind === "START" && r.outcome === "ALLOWED" && !r.converted && r.verification_id);

@@ -7,8 +7,8 @@ import { ipGroup } from "../src/risk/ip-group.js";
 import { consumeAll, LimiterUnavailableError, memoryCounters, SlidingWindowLimiter, type Counters } from "../src/risk/limiter.js";
 import { limitKeys, limitsStage, type LimitsOptions } from "../src/risk/stages/limits.js";
 import type { Decision, RiskContext } from "../src/risk/types.js";
-import { sqliteCounters } from "../src/store/sqlite/limits.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { limiterCounters } from "../src/store/open.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 import type { Role, ServiceRow } from "../src/store/types.js";
 import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { serviceRow } from "./helpers/store-fixtures.js";
@@ -40,7 +40,7 @@ describe("ipGroup: the unit an address is limited by", () => {
 /** A temp SQLite file with the real migrations, for the embedded counters. */
 function tempDb() {
   const dir = mkdtempSync(join(tmpdir(), "vg-limits-"));
-  const store = new SqliteStore(join(dir, "verify.db"));
+  const store = new SqliteDb(join(dir, "verify.db"));
   return { store, close: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
@@ -57,7 +57,7 @@ describe.each([
     // Start exactly on a window boundary so the arithmetic below is easy to follow.
     clock = new ManualClock(Math.ceil(Date.UTC(2026, 0, 1) / spec.windowMs) * spec.windowMs);
     db = backend === "sqlite" ? tempDb() : null;
-    const counters: Counters = db ? sqliteCounters(db.store.sqlite) : memoryCounters();
+    const counters: Counters = db ? limiterCounters(db.store) : memoryCounters();
     limiter = new SlidingWindowLimiter(counters, clock);
   });
   afterEach(() => db?.close());
@@ -125,7 +125,7 @@ describe.each([
 describe("SlidingWindowLimiter when its store fails", () => {
   it("throws LimiterUnavailableError (not a refusal) when the SQLite file is closed", async () => {
     const db = tempDb();
-    const limiter = new SlidingWindowLimiter(sqliteCounters(db.store.sqlite), new ManualClock());
+    const limiter = new SlidingWindowLimiter(limiterCounters(db.store), new ManualClock());
     db.close();
     await expect(limiter.consume("k", 1, { max: 5, windowMs: MIN })).rejects.toBeInstanceOf(LimiterUnavailableError);
   });
@@ -155,7 +155,7 @@ describe("limits stage", () => {
   beforeEach(() => {
     clock = new ManualClock();
     db = tempDb();
-    limiter = new SlidingWindowLimiter(sqliteCounters(db.store.sqlite), clock);
+    limiter = new SlidingWindowLimiter(limiterCounters(db.store), clock);
   });
   afterEach(() => db.close());
 

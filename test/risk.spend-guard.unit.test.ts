@@ -7,22 +7,22 @@ import { AppError } from "../src/errors.js";
 import { DEFAULT_SMS_USD, PriceTable } from "../src/risk/prices.js";
 import { SpendGuard, utcDay } from "../src/risk/stages/spend-guard.js";
 import type { Decision, RiskContext } from "../src/risk/types.js";
-import { SqliteLimitsStore } from "../src/store/sqlite/limits.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { SqlLimitsStore } from "../src/store/queries/limits.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 import type { Channel, ServiceRow } from "../src/store/types.js";
 import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { serviceRow } from "./helpers/store-fixtures.js";
 
 let dir: string;
-let store: SqliteStore;
-let limits: SqliteLimitsStore;
+let store: SqliteDb;
+let limits: SqlLimitsStore;
 let prices: PriceTable;
 let clock: ManualClock;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "vg-spend-"));
-  store = new SqliteStore(join(dir, "verify.db"));
-  limits = new SqliteLimitsStore(store.db);
+  store = new SqliteDb(join(dir, "verify.db"));
+  limits = new SqlLimitsStore(store);
   prices = new PriceTable(limits);
   clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
 });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SqliteStore } from "../src/store/sqlite/store.js";
-import { SqliteWindowCounter } from "../src/store/sqlite/window-counter.js";
+import { SqlWindowCounter } from "../src/store/queries/window-counter.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -11,11 +11,11 @@ const HOUR = 3_600_000;
 describe("SQLite window counter (the detectors' embedded counters)", () => {
   let dir: string;
   let file: string;
-  let store: SqliteStore;
+  let store: SqliteDb;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "vg-counter-"));
     file = join(dir, "verify.db");
-    store = new SqliteStore(file);
+    store = new SqliteDb(file);
   });
   afterEach(async () => {
     await store.close();
@@ -23,7 +23,7 @@ describe("SQLite window counter (the detectors' embedded counters)", () => {
   });
 
   it("counts events per key within a window", async () => {
-    const c = new SqliteWindowCounter(store.db, { bucketMs: 1_000 });
+    const c = new SqlWindowCounter(store, { bucketMs: 1_000 });
     for (let i = 0; i < 5; i++) await c.incr("a", T0 + i * 1_000);
     await c.incr("b", T0);
     expect(await c.count("a", T0, T0 + 4_000)).toBe(5);
@@ -34,7 +34,7 @@ describe("SQLite window counter (the detectors' embedded counters)", () => {
   });
 
   it("resolves time to its buckets, counting at most one bucket early", async () => {
-    const c = new SqliteWindowCounter(store.db, { bucketMs: 10_000 });
+    const c = new SqlWindowCounter(store, { bucketMs: 10_000 });
     await c.incr("k", T0 + 1_000);
     await c.incr("k", T0 + 9_000);
     // Both events share the bucket starting at T0, which overlaps [T0 + 5s, …].
@@ -43,7 +43,7 @@ describe("SQLite window counter (the detectors' embedded counters)", () => {
   });
 
   it("forgets a key on reset and leaves the others", async () => {
-    const c = new SqliteWindowCounter(store.db);
+    const c = new SqlWindowCounter(store);
     await c.incr("x", T0);
     await c.incr("y", T0);
     await c.reset("x");
@@ -52,7 +52,7 @@ describe("SQLite window counter (the detectors' embedded counters)", () => {
   });
 
   it("sweeps buckets older than its retention as events arrive", async () => {
-    const c = new SqliteWindowCounter(store.db, { retentionMs: 2 * HOUR, sweepEveryMs: 0 });
+    const c = new SqlWindowCounter(store, { retentionMs: 2 * HOUR, sweepEveryMs: 0 });
     await c.incr("old", T0);
     await c.incr("new", T0 + 3 * HOUR);
     expect(await c.count("old", 0, T0 + 4 * HOUR)).toBe(0);
@@ -60,9 +60,9 @@ describe("SQLite window counter (the detectors' embedded counters)", () => {
   });
 
   it("keeps its counts across a restart (a new process on the same file)", async () => {
-    await new SqliteWindowCounter(store.db).incr("attack", T0);
+    await new SqlWindowCounter(store).incr("attack", T0);
     await store.close();
-    store = new SqliteStore(file);
-    expect(await new SqliteWindowCounter(store.db).count("attack", T0 - HOUR, T0 + HOUR)).toBe(1);
+    store = new SqliteDb(file);
+    expect(await new SqlWindowCounter(store).count("attack", T0 - HOUR, T0 + HOUR)).toBe(1);
   });
 });

@@ -2,15 +2,14 @@ import "reflect-metadata";
 import { readdirSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATION_LOCK_KEY } from "../src/store/pg/connect.js";
-import { PgStore } from "../src/store/pg/store.js";
+import { MIGRATION_LOCK_KEY, PgDb } from "../src/store/sql/pg.js";
 import { backendStatus, createFreshPgDatabase, type FreshPgDatabase } from "./helpers/backends.js";
 
 const { pg: pgStatus } = backendStatus();
 const migrationFiles = readdirSync(new URL("../drizzle/pg", import.meta.url)).filter((f) => f.endsWith(".sql"));
 
 /**
- * PostgreSQL migrations run on start (store/pg/connect.ts), under an advisory lock: N instances that
+ * PostgreSQL migrations run on start (store/sql/pg.ts), under an advisory lock: N instances that
  * start together on an empty database migrate it once, and none starts before the schema is complete.
  */
 describe.skipIf(pgStatus.reason !== null)(pgStatus.reason ? `PostgreSQL migrations not run: ${pgStatus.reason}` : "PostgreSQL migrations on start", () => {
@@ -27,7 +26,7 @@ describe.skipIf(pgStatus.reason !== null)(pgStatus.reason ? `PostgreSQL migratio
   });
 
   it("applies every migration exactly once when eight instances start at the same moment", async () => {
-    const stores = await Promise.all(Array.from({ length: 8 }, () => PgStore.open(db.url, { max: 2 })));
+    const stores = await Promise.all(Array.from({ length: 8 }, () => PgDb.open(db.url, { max: 2 })));
     try {
       const { rows } = await admin.query<{ hash: string }>("select hash from drizzle.__drizzle_migrations");
       expect(rows).toHaveLength(migrationFiles.length);
@@ -42,7 +41,7 @@ describe.skipIf(pgStatus.reason !== null)(pgStatus.reason ? `PostgreSQL migratio
   });
 
   it("releases the lock: nothing holds it once the instances are up, and a restart finds nothing to do", async () => {
-    const s = await PgStore.open(db.url, { max: 1 });
+    const s = await PgDb.open(db.url, { max: 1 });
     try {
       const { rows } = await admin.query("select 1 from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = $1", [MIGRATION_LOCK_KEY.toString()]);
       expect(rows).toEqual([]);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cacheStatements } from "../src/store/sqlite/statement-cache.js";
+import { cacheStatements } from "../src/store/sql/statement-cache.js";
 
 describe("the SQLite statement cache", () => {
   let dir: string;

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDecisions } from "../bench/stats/seed.js";
 import type { DecisionFilter, StatsDimension } from "../src/store/stats.js";
-import { SqliteStatsStore } from "../src/store/sqlite/stats.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { SqlStatsStore } from "../src/store/queries/stats.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 
 /**
  * SQLite's EXPLAIN QUERY PLAN for every statistics query shape: each read of the log or a roll-up is
@@ -18,14 +18,14 @@ const TABLES = /risk_decisions|risk_rollups|risk_prefix_rollups/;
 
 describe("query plans of the statistics queries", () => {
   let dir: string;
-  let store: SqliteStore;
-  let stats: SqliteStatsStore;
+  let store: SqliteDb;
+  let stats: SqlStatsStore;
   let serviceId: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "vg-plans-"));
-    store = new SqliteStore(join(dir, "verify.db"));
-    stats = new SqliteStatsStore(store);
+    store = new SqliteDb(join(dir, "verify.db"));
+    stats = new SqlStatsStore(store);
     serviceId = (await seedDecisions(store, 5_000, { until: UNTIL, days: 30 })).serviceIds[0]!;
   });
   afterAll(async () => {
@@ -38,8 +38,8 @@ describe("query plans of the statistics queries", () => {
 
   it.each(groupings.flatMap((g) => [true, false].flatMap((service) => [false, true].map((blockedOnly) => [g.join("+") || "nothing", service, blockedOnly, g] as const))))(
     "aggregate by %s (one service: %s, blocked only: %s) searches indexes only",
-    (_l, service, blockedOnly, groupBy) => {
-      const plan = stats.explainAggregate({ serviceId: service ? serviceId : null, from, until: UNTIL, groupBy: [...groupBy], blockedOnly, country: null });
+    async (_l, service, blockedOnly, groupBy) => {
+      const plan = await stats.explainAggregate({ serviceId: service ? serviceId : null, from, until: UNTIL, groupBy: [...groupBy], blockedOnly, country: null });
       const reads = plan.filter((l) => TABLES.test(l));
       expect(reads.length).toBeGreaterThan(0);
       for (const line of reads) expect(line).toMatch(/^SEARCH \S+ USING (PRIMARY KEY|(COVERING )?INDEX)\b/);
@@ -60,19 +60,19 @@ describe("query plans of the statistics queries", () => {
     ["a service and a time range", (serviceId) => ({ serviceId, from: UNTIL - 86_400_000, until: UNTIL })],
     ["a time range", () => ({ from: UNTIL - 86_400_000, until: UNTIL })],
   ];
-  it.each(filters)("a page of the log filtered by %s is one index range, in order, first page and next", (_l, filter) => {
+  it.each(filters)("a page of the log filtered by %s is one index range, in order, first page and next", async (_l, filter) => {
     for (const after of [null, cursor]) {
-      const plan = stats.explainList(filter(serviceId), after);
+      const plan = await stats.explainList(filter(serviceId), after);
       expect(plan).toHaveLength(1);
       expect(plan[0]).toMatch(/^SEARCH risk_decisions USING INDEX /);
       expect(plan.join("\n")).not.toMatch(/TEMP B-TREE/);
     }
   });
 
-  it("without a service, a country or outcome filter walks the time index newest first and stops at the page size", () => {
+  it("without a service, a country or outcome filter walks the time index newest first and stops at the page size", async () => {
     // Documented trade-off: these filters have service-scoped indexes only, so across services the
     // page is read off the (created_at, id) index in order, skipping non-matching rows, never sorted.
-    const plan = stats.explainList({ country: "UZ", outcome: "BLOCKED" }, null);
+    const plan = await stats.explainList({ country: "UZ", outcome: "BLOCKED" }, null);
     expect(plan).toEqual(["SCAN risk_decisions USING INDEX risk_decisions_created_idx"]);
   });
 });

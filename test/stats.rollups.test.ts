@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prng, seedDecisions } from "../bench/stats/seed.js";
 import { DAY_MS, HOUR_MS, planSegments, type AggregateQuery, type StatsDimension } from "../src/store/stats.js";
-import { SqliteStatsStore } from "../src/store/sqlite/stats.js";
-import { SqliteStore } from "../src/store/sqlite/store.js";
+import { SqlStatsStore } from "../src/store/queries/stats.js";
+import { SqlStore } from "../src/store/queries/store.js";
+import { SqliteDb } from "../src/store/sql/sqlite.js";
 import { expectedAggregate, type DecisionDb } from "./helpers/stats-oracle.js";
 
 /**
@@ -19,23 +20,25 @@ const DAYS = 10;
 
 describe("decision roll-ups", () => {
   let dir: string;
-  let store: SqliteStore;
-  let stats: SqliteStatsStore;
+  let db: SqliteDb;
+  let store: SqlStore;
+  let stats: SqlStatsStore;
   let rows: DecisionDb[];
   let serviceIds: string[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "vg-rollups-"));
-    store = new SqliteStore(join(dir, "verify.db"));
-    stats = new SqliteStatsStore(store);
-    ({ serviceIds } = await seedDecisions(store, 20_000, { until: UNTIL, days: DAYS, seed: 7 }));
+    db = new SqliteDb(join(dir, "verify.db"));
+    store = new SqlStore(db);
+    stats = new SqlStatsStore(db);
+    ({ serviceIds } = await seedDecisions(db, 20_000, { until: UNTIL, days: DAYS, seed: 7 }));
     // Conversions after the fact, as checks record them: the update trigger must move the counters.
-    const pending = store.sqlite
+    const pending = db.sqlite
       .prepare("select verification_id from risk_decisions where kind = 'START' and outcome = 'ALLOWED' and converted = 0 and verification_id is not null")
       .all() as { verification_id: string }[];
     for (const { verification_id } of pending.filter((_, i) => i % 7 === 0)) await store.markConverted(verification_id);
     await store.markConverted(pending[0]!.verification_id); // twice: counted once
-    rows = store.sqlite.prepare("select * from risk_decisions").all() as DecisionDb[];
+    rows = db.sqlite.prepare("select * from risk_decisions").all() as DecisionDb[];
   });
   afterAll(async () => {
     await store?.close();

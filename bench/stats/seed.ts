@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { SqliteStore } from "../../src/store/sqlite/store.js";
-import type { RiskDecisionRow, Store } from "../../src/store/types.js";
+import { insertDecision } from "../../src/store/queries/store.js";
+import { run, type Db } from "../../src/store/sql/query.js";
+import type { RiskDecisionRow } from "../../src/store/types.js";
 
 /**
  * Seeds the decision log (risk_decisions) with rows shaped like a real user base under a mild SMS
@@ -166,11 +167,10 @@ function generator(opts: Required<Omit<SeedOptions, "serviceIds">> & { serviceId
 }
 
 /**
- * Inserts `n` decision rows. On SQLite it writes in transactions of 10,000 rows through one prepared
- * statement (the roll-up triggers run as they do in production); any other store goes through
- * `insertDecision` one row at a time.
+ * Inserts `n` decision rows, in transactions of 10,000 rows through the store's own prepared insert
+ * (the roll-up triggers run as they do in production), on either database.
  */
-export async function seedDecisions(store: Store, n: number, options: SeedOptions = {}): Promise<SeedSummary> {
+export async function seedDecisions(db: Db, n: number, options: SeedOptions = {}): Promise<SeedSummary> {
   const opts = {
     serviceIds: options.serviceIds ?? Array.from({ length: 5 }, (_, i) => `VA${"0".repeat(31)}${i + 1}`),
     until: options.until ?? Date.now(),
@@ -179,23 +179,12 @@ export async function seedDecisions(store: Store, n: number, options: SeedOption
   };
   const next = generator(opts);
   const started = performance.now();
-  if (store instanceof SqliteStore) {
-    const insert = store.sqlite.prepare(
-      `insert into risk_decisions (id, service_id, verification_id, kind, outcome, stage, code, error_code, reason, shadow,
-         to_number, country, prefix, line_type, ip, channel, tags, converted, created_at)
-       values (@id, @serviceId, @verificationId, @kind, @outcome, @stage, @code, @errorCode, @reason, @shadow,
-         @to, @country, @prefix, @lineType, @ip, @channel, @tags, @converted, @createdAt)`,
-    );
-    const batch = store.sqlite.transaction((rows: RiskDecisionRow[]) => {
-      for (const r of rows) insert.run({ ...r, converted: r.converted ? 1 : 0 });
+  for (let i = 0; i < n; ) {
+    const rows: RiskDecisionRow[] = [];
+    for (const end = Math.min(n, i + 10_000); i < end; i++) rows.push(next(i, n));
+    await db.transaction(function* () {
+      for (const r of rows) yield* run(insertDecision, r);
     });
-    for (let i = 0; i < n; ) {
-      const rows: RiskDecisionRow[] = [];
-      for (const end = Math.min(n, i + 10_000); i < end; i++) rows.push(next(i, n));
-      batch(rows);
-    }
-  } else {
-    for (let i = 0; i < n; i++) await store.insertDecision(next(i, n));
   }
   return { rows: n, from: opts.until - opts.days * 86_400_000, until: opts.until, serviceIds: opts.serviceIds, ms: performance.now() - started };
 }

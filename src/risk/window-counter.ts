@@ -1,7 +1,7 @@
 /**
  * Sliding-window event counters for the fraud detectors (the pumping detector and the signals).
  * Deliberately narrow so another backend is a small file: the embedded one is a SQLite table
- * (`store/sqlite/window-counter.ts`, survives restarts); a Redis one (a hash or sorted set per key
+ * (`store/queries/window-counter.ts`, survives restarts); a Redis one (a hash or sorted set per key
  * with a TTL) serves several instances.
  *
  * Events fall into fixed time buckets (the implementation's resolution, seconds); a count over

@@ -1,35 +1,33 @@
+import { RateLimiterPostgres, RateLimiterSQLite } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
-import type { Counters } from "../risk/limiter.js";
+import { COUNTER_POINTS, type Counters } from "../risk/limiter.js";
 import type { WindowCounter } from "../risk/window-counter.js";
 import type { ApprovalStore } from "./approval.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
+import { SqlApprovalStore } from "./queries/approval.js";
+import { SqlDeliveryJobs } from "./queries/delivery.js";
+import { SqlFraudStore } from "./queries/fraud.js";
+import { SqlLimitsStore } from "./queries/limits.js";
+import { SqlStatsStore } from "./queries/stats.js";
+import { SqlStore } from "./queries/store.js";
+import { SqlWindowCounter } from "./queries/window-counter.js";
+import { PgDb } from "./sql/pg.js";
+import { query, type Db } from "./sql/query.js";
+import { SqliteDb } from "./sql/sqlite.js";
 import type { StatsStore } from "./stats.js";
-import { PgApprovalStore } from "./pg/approval.js";
-import { pgCounters, PgLimitsStore, sweepPgRateLimits } from "./pg/limits.js";
-import { PgDeliveryJobs } from "./pg/delivery.js";
-import { PgFraudStore } from "./pg/fraud.js";
-import { PgStatsStore } from "./pg/stats.js";
-import { PgStore } from "./pg/store.js";
-import { PgWindowCounter } from "./pg/window-counter.js";
-import { SqliteApprovalStore } from "./sqlite/approval.js";
-import { SqliteDeliveryJobs } from "./sqlite/delivery.js";
-import { SqliteFraudStore } from "./sqlite/fraud.js";
-import { SqliteLimitsStore, sqliteCounters, sweepRateLimits } from "./sqlite/limits.js";
-import { SqliteStatsStore } from "./sqlite/stats.js";
-import { SqliteStore } from "./sqlite/store.js";
-import { SqliteWindowCounter } from "./sqlite/window-counter.js";
 import type { Store } from "./types.js";
 
 /**
  * Every store of one database, opened together: DATABASE_URL decides the dialect once, here, and the
- * rest of the app sees only interfaces. Each area's store shares the connection (SQLite file or
- * PostgreSQL pool) of the verification store, so their writes can join its transactions later.
- * An area that adds a store adds it to {@link Database} and to both branches of {@link openDatabase}.
+ * rest of the app sees only interfaces. Every area's queries are written once (store/queries/*) over
+ * the one connection (store/sql), so their writes can share its transactions.
  */
 export interface Database {
   dialect: "sqlite" | "postgres";
+  /** The query layer's handle on the database (tests and tools that run their own SQL). */
+  db: Db;
   store: Store;
   limits: LimitsStore;
   delivery: DeliveryJobStore;
@@ -38,7 +36,7 @@ export interface Database {
   /** Safe list, geo permissions, blocked prefixes (the fraud stages). */
   fraud: FraudStore;
   /** Read side of the decision log: fraud statistics, the attempts log (store/stats.ts). */
-  stats: StatsStore;
+  stats: SqlStatsStore & StatsStore;
   /** The fraud detectors' window counters kept in the database (a Redis one may replace them). */
   windowCounter: WindowCounter;
   /** Limiter counters kept in the database (REDIS_URL replaces them with Redis ones). */
@@ -49,38 +47,43 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const sweepLimiterRows = query<{ now: number }>("delete from rate_limits where expire is not null and expire < :now");
+
 /** Opens (and migrates) the database DATABASE_URL names: `file:` SQLite, `postgres://` PostgreSQL. */
 export async function openDatabase(database: Config["database"]): Promise<Database> {
-  if (database.kind === "sqlite") {
-    const store = new SqliteStore(database.file);
-    return {
-      dialect: "sqlite",
-      store,
-      limits: new SqliteLimitsStore(store.db),
-      delivery: new SqliteDeliveryJobs(store.db),
-      approvals: new SqliteApprovalStore(store.db),
-      fraud: new SqliteFraudStore(store.db),
-      stats: new SqliteStatsStore(store),
-      windowCounter: new SqliteWindowCounter(store.db),
-      counters: sqliteCounters(store.sqlite),
-      sweepCounters: async () => sweepRateLimits(store.sqlite),
-      ping: () => store.ping(),
-      close: () => store.close(),
-    };
-  }
-  const store = await PgStore.open(database.url);
+  const db: SqliteDb | PgDb = database.kind === "sqlite" ? new SqliteDb(database.file) : await PgDb.open(database.url);
+  let closed = false;
   return {
-    dialect: "postgres",
-    store,
-    limits: new PgLimitsStore(store.db),
-    delivery: new PgDeliveryJobs(store.db),
-    approvals: new PgApprovalStore(store.db),
-    fraud: new PgFraudStore(store.db),
-    stats: new PgStatsStore(store.db),
-    windowCounter: new PgWindowCounter(store.db),
-    counters: pgCounters(store.pool),
-    sweepCounters: () => sweepPgRateLimits(store.pool),
-    ping: () => store.ping(),
-    close: () => store.close(),
+    dialect: db.dialect.name,
+    db,
+    store: new SqlStore(db),
+    limits: new SqlLimitsStore(db),
+    delivery: new SqlDeliveryJobs(db),
+    approvals: new SqlApprovalStore(db),
+    fraud: new SqlFraudStore(db),
+    stats: new SqlStatsStore(db),
+    windowCounter: new SqlWindowCounter(db),
+    counters: limiterCounters(db),
+    // Expiry is wall-clock milliseconds, as rate-limiter-flexible writes it.
+    sweepCounters: async () => (closed ? 0 : db.run(sweepLimiterRows, { now: Date.now() })),
+    ping: () => db.ping(),
+    close: () => {
+      closed = true;
+      return db.close();
+    },
   };
+}
+
+/**
+ * Limiter counters in the `rate_limits` table, through rate-limiter-flexible's SQLite or PostgreSQL
+ * limiter on the store's own connection, so limits survive a restart (and on PostgreSQL hold across
+ * instances: the increment is one INSERT … ON CONFLICT DO UPDATE … RETURNING). The table comes from
+ * the migrations (`tableCreated: true`); the library's expiry timer is off because it would fire on a
+ * closed database after shutdown: the app's sweeper deletes expired rows instead.
+ */
+export function limiterCounters(db: SqliteDb | PgDb): Counters {
+  const common = { tableName: "rate_limits", tableCreated: true, clearExpiredByTimeout: false, keyPrefix: "vg", points: COUNTER_POINTS, duration: 0 };
+  return db instanceof SqliteDb
+    ? new RateLimiterSQLite({ ...common, storeClient: db.sqlite, storeType: "better-sqlite3" })
+    : new RateLimiterPostgres({ ...common, storeClient: db.pool, storeType: "pool" });
 }

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, type AnyColumn, type SQL } from "drizzle-orm";
+import { COUNTERS } from "./rollups.js";
 import type { RiskDecisionRow } from "./types.js";
 
 /**
@@ -136,13 +136,8 @@ export function planSegments(q: Pick<AggregateQuery, "from" | "until" | "groupBy
   return out;
 }
 
-/*
- * What both SQL implementations share: the filter of the attempts log, and the shape of an aggregate's
- * result rows. Only the dialect (casts, the every-service plan) stays in sqlite/stats.ts and pg/stats.ts.
- */
-
 /** Counter columns every segment yields, in this order (`blocked` is derived: decisions - allowed). */
-export const SEGMENT_COUNTERS = ["decisions", "allowed", "sends", "checks", "prevented", "converted", "approvals", "shadowed"] as const;
+export const SEGMENT_COUNTERS = COUNTERS;
 
 /**
  * How each dimension is selected from the union of segments (t = the row's time or bucket start), in
@@ -175,23 +170,4 @@ export function toAggregateRow(r: Record<string, number | string | null>, groupB
   for (const c of SEGMENT_COUNTERS) row[c] = Number(r[c] ?? 0);
   row.blocked = row.decisions - row.allowed;
   return row;
-}
-
-/** The risk_decisions columns a log filter reads (either backend's drizzle table). */
-export type DecisionColumns = Record<"serviceId" | "to" | "country" | "kind" | "outcome" | "stage" | "errorCode" | "createdAt", AnyColumn>;
-
-/** The WHERE of a log page: every filter field narrows; `keyset` (the dialect's row comparison) follows `after`. */
-export function decisionLogWhere(d: DecisionColumns, f: DecisionFilter, keyset: SQL | undefined): SQL | undefined {
-  return and(
-    f.serviceId ? eq(d.serviceId, f.serviceId) : undefined,
-    f.to ? eq(d.to, f.to) : undefined,
-    f.country ? eq(d.country, f.country) : undefined,
-    f.kind ? eq(d.kind, f.kind) : undefined,
-    f.outcome ? eq(d.outcome, f.outcome) : undefined,
-    f.stage ? eq(d.stage, f.stage) : undefined,
-    f.errorCode != null ? eq(d.errorCode, f.errorCode) : undefined,
-    f.from != null ? gte(d.createdAt, f.from) : undefined,
-    f.until != null ? lt(d.createdAt, f.until) : undefined,
-    keyset,
-  );
 }

@@ -7,9 +7,10 @@ import { PumpingDetector } from "../../src/risk/pumping-detector.js";
 import { RiskPipeline } from "../../src/risk/pipeline.js";
 import { phoneStage } from "../../src/risk/stages/phone.js";
 import type { RiskContext, RiskObserver, RiskRequest, RiskStage } from "../../src/risk/types.js";
-import { SqliteFraudStore } from "../../src/store/sqlite/fraud.js";
-import { SqliteStore } from "../../src/store/sqlite/store.js";
-import { SqliteWindowCounter } from "../../src/store/sqlite/window-counter.js";
+import { SqlFraudStore } from "../../src/store/queries/fraud.js";
+import { SqlStore } from "../../src/store/queries/store.js";
+import { SqlWindowCounter } from "../../src/store/queries/window-counter.js";
+import { SqliteDb } from "../../src/store/sql/sqlite.js";
 import type { RiskSettings, ServiceRow } from "../../src/store/types.js";
 import { SERVICE_DEFAULTS, Services } from "../../src/verification/services.js";
 
@@ -19,9 +20,9 @@ import { SERVICE_DEFAULTS, Services } from "../../src/verification/services.js";
  */
 export interface FraudFixture {
   clock: ManualClock;
-  store: SqliteStore;
-  fraud: SqliteFraudStore;
-  counter: SqliteWindowCounter;
+  store: SqlStore;
+  fraud: SqlFraudStore;
+  counter: SqlWindowCounter;
   detector: PumpingDetector;
   services: Services;
   service: ServiceRow;
@@ -37,9 +38,10 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
   const dir = mkdtempSync(join(tmpdir(), "vg-fraud-"));
   const dbFile = join(dir, "verify.db");
   const clock = new ManualClock();
-  const store = new SqliteStore(dbFile);
-  const fraud = new SqliteFraudStore(store.db);
-  const counter = new SqliteWindowCounter(store.db);
+  const db = new SqliteDb(dbFile);
+  const store = new SqlStore(db);
+  const fraud = new SqlFraudStore(db);
+  const counter = new SqlWindowCounter(db);
   const detector = new PumpingDetector(counter, fraud);
   const services = new Services(store, clock);
   const addService = async (rs: RiskSettings = {}) => {

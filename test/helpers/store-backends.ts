@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/store/open.js";
-import type { PgStore } from "../../src/store/pg/store.js";
-import type { SqliteStore } from "../../src/store/sqlite/store.js";
+import { PgDb } from "../../src/store/sql/pg.js";
+import { SqliteDb } from "../../src/store/sql/sqlite.js";
 import { backendStatus, createFreshPgDatabase } from "./backends.js";
 
 /**
@@ -48,8 +48,9 @@ async function openOn(location: Config["database"], cleanup: () => Promise<void>
       return d;
     },
     async query(text, params) {
-      if (first.dialect === "postgres") return (await (first.store as PgStore).pool.query(text, params)).rows;
-      return (first.store as SqliteStore).sqlite.prepare(text.replace(/\$\d+/g, "?")).all(...params) as never;
+      if (first.db instanceof PgDb) return (await first.db.pool.query(text, params)).rows;
+      if (first.db instanceof SqliteDb) return first.db.sqlite.prepare(text.replace(/\$\d+/g, "?")).all(...params) as never;
+      throw new Error("unknown database");
     },
     async close() {
       for (const h of handles) await h.close();

@@ -1,0 +1,130 @@
+import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../fraud.js";
+import { selectList } from "../schema/define.js";
+import { blockedPrefixes, geoPermissions, safeNumbers } from "../schema/tables.js";
+import { query, run, type Db } from "../sql/query.js";
+import type { Channel } from "../types.js";
+
+const GLOBAL_SCOPE = "*";
+const scopeOf = (serviceId: string | null) => serviceId ?? GLOBAL_SCOPE;
+/** Every column but `scope` (a BlockedPrefixRow carries serviceId, null when global). */
+const BP = selectList(blockedPrefixes).replace(/^scope, /, "");
+const G = selectList(geoPermissions);
+const SAFE = selectList(safeNumbers);
+const LIVE = "(expires_at is null or expires_at > :now)";
+
+const q = {
+  addSafe: query<SafeNumberRow, SafeNumberRow>(
+    `insert into safe_numbers (number, note, created_at) values (:number, :note, :createdAt)
+     on conflict (number) do update set note = excluded.note returning ${SAFE}`,
+  ),
+  removeSafe: query<{ number: string }>("delete from safe_numbers where number = :number"),
+  isSafe: query<{ number: string }, { n: string }>("select number as n from safe_numbers where number = :number"),
+  listSafe: query<object, SafeNumberRow>((d) => `select ${SAFE} from safe_numbers order by created_at, ${d.bytewise("number")}`),
+
+  geo: query<{ serviceId: string; country: string; channel: Channel }, { permission: GeoPermission }>(
+    "select permission from geo_permissions where service_id = :serviceId and country = :country and channel = :channel",
+  ),
+  listGeo: query<{ serviceId: string }, GeoPermissionRow>((d) => `select ${G} from geo_permissions where service_id = :serviceId order by ${d.bytewise("country")}, channel`),
+  setGeo: query<GeoPermissionRow>(
+    `insert into geo_permissions (service_id, country, channel, permission, updated_at) values (:serviceId, :country, :channel, :permission, :updatedAt)
+     on conflict (service_id, country, channel) do update set permission = excluded.permission, updated_at = excluded.updated_at`,
+  ),
+  resetGeo: query<{ serviceId: string }>("delete from geo_permissions where service_id = :serviceId"),
+  resetGeoCountries: query<{ serviceId: string; countries: string[] }>((d) => `delete from geo_permissions where service_id = :serviceId and country in ${d.inList(":countries", "text")}`),
+
+  // MANUAL before AUTO (an AUTO entry may be waived for an ALLOW destination, a MANUAL one never),
+  // then the service's entries before global ones ("*" sorts before letters bytewise, hence desc).
+  findBlock: query<{ candidates: string[]; serviceId: string; now: number }, BlockedPrefixRow>(
+    (d) => `select ${BP} from blocked_prefixes
+     where prefix in ${d.inList(":candidates", "text")} and scope in (:serviceId, '*') and ${LIVE}
+     order by source desc, ${d.bytewise("scope")} desc limit 1`,
+  ),
+  listBlocks: query<{ now: number; serviceId: string | null }, BlockedPrefixRow>(
+    (d) => `select ${BP} from blocked_prefixes where ${LIVE} and (${d.text(":serviceId")} is null or scope in (:serviceId, '*'))
+     order by ${d.bytewise("scope")}, ${d.bytewise("prefix")}`,
+  ),
+  putManual: query<BlockedPrefixRow & { scope: string }, BlockedPrefixRow>(
+    `insert into blocked_prefixes (scope, service_id, prefix, source, reason, created_at, updated_at, expires_at)
+     values (:scope, :serviceId, :prefix, :source, :reason, :createdAt, :updatedAt, :expiresAt)
+     on conflict (scope, prefix) do update set source = excluded.source, reason = excluded.reason, created_at = excluded.created_at,
+       updated_at = excluded.updated_at, expires_at = excluded.expires_at
+     returning ${BP}`,
+  ),
+  /**
+   * One statement decides (under SQLite's writer lock, or PostgreSQL's row lock of ON CONFLICT, so two
+   * instances' detectors agree): an AUTO entry is renewed, its first detection time kept; an expired
+   * entry of either kind is replaced; a live MANUAL entry is left alone (the WHERE matches nothing).
+   */
+  putAuto: query<BlockedPrefixRow & { scope: string }, BlockedPrefixRow>(
+    `insert into blocked_prefixes (scope, service_id, prefix, source, reason, created_at, updated_at, expires_at)
+     values (:scope, :serviceId, :prefix, 'AUTO', :reason, :createdAt, :updatedAt, :expiresAt)
+     on conflict (scope, prefix) do update set source = 'AUTO', reason = excluded.reason, expires_at = excluded.expires_at,
+       updated_at = excluded.updated_at,
+       created_at = case when blocked_prefixes.source = 'AUTO' and blocked_prefixes.expires_at > excluded.updated_at
+         then blocked_prefixes.created_at else excluded.created_at end
+     where blocked_prefixes.source = 'AUTO' or blocked_prefixes.expires_at <= excluded.updated_at
+     returning ${BP}`,
+  ),
+  removeBlock: query<{ scope: string; prefix: string }, BlockedPrefixRow>(`delete from blocked_prefixes where scope = :scope and prefix = :prefix returning ${BP}`),
+};
+
+/** The fraud stages' data: the safe list, per-service geo permissions and blocked prefixes. */
+export class SqlFraudStore implements FraudStore {
+  constructor(private readonly db: Db) {}
+
+  async addSafeNumber(row: SafeNumberRow): Promise<SafeNumberRow> {
+    return (await this.db.get(q.addSafe, row))!;
+  }
+
+  async removeSafeNumber(number: string): Promise<boolean> {
+    return (await this.db.run(q.removeSafe, { number })) > 0;
+  }
+
+  async isSafeNumber(number: string): Promise<boolean> {
+    return (await this.db.get(q.isSafe, { number })) !== undefined;
+  }
+
+  listSafeNumbers(): Promise<SafeNumberRow[]> {
+    return this.db.all(q.listSafe, {});
+  }
+
+  async getGeoPermission(serviceId: string, country: string, channel: Channel): Promise<GeoPermission | null> {
+    return (await this.db.get(q.geo, { serviceId, country, channel }))?.permission ?? null;
+  }
+
+  listGeoPermissions(serviceId: string): Promise<GeoPermissionRow[]> {
+    return this.db.all(q.listGeo, { serviceId });
+  }
+
+  async setGeoPermissions(rows: GeoPermissionRow[]): Promise<void> {
+    await this.db.transaction(function* () {
+      for (const r of rows) yield* run(q.setGeo, r);
+    });
+  }
+
+  async resetGeoPermissions(serviceId: string, countries?: string[]): Promise<number> {
+    if (countries && countries.length === 0) return 0;
+    return countries ? this.db.run(q.resetGeoCountries, { serviceId, countries }) : this.db.run(q.resetGeo, { serviceId });
+  }
+
+  async findPrefixBlock(serviceId: string, candidates: string[], now: number): Promise<BlockedPrefixRow | null> {
+    if (candidates.length === 0) return null;
+    return (await this.db.get(q.findBlock, { candidates, serviceId, now })) ?? null;
+  }
+
+  listPrefixBlocks(now: number, serviceId?: string): Promise<BlockedPrefixRow[]> {
+    return this.db.all(q.listBlocks, { now, serviceId: serviceId ?? null });
+  }
+
+  async putManualPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow> {
+    return (await this.db.get(q.putManual, { ...row, scope: scopeOf(row.serviceId) }))!;
+  }
+
+  async putAutoPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow | null> {
+    return (await this.db.get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) })) ?? null;
+  }
+
+  async removePrefixBlock(serviceId: string | null, prefix: string): Promise<BlockedPrefixRow | null> {
+    return (await this.db.get(q.removeBlock, { scope: scopeOf(serviceId), prefix })) ?? null;
+  }
+}

@@ -1,0 +1,258 @@
+import type { DeliveryJobBuilder, DeliveryJobRow } from "../delivery.js";
+import { insertValues, rowColumns, rowMapper, selectList } from "../schema/define.js";
+import { apiKeys, deliveryJobs, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
+import { adhoc, get, query, run, type Db } from "../sql/query.js";
+import type {
+  ApiKeyRow,
+  CheckWriteResult,
+  CreateOrResendResult,
+  RiskDecisionRow,
+  SendAttemptRow,
+  ServicePatch,
+  ServiceRow,
+  Store,
+  VerificationRow,
+} from "../types.js";
+
+const V = selectList(verifications);
+const A = selectList(sendAttempts);
+const S = selectList(services);
+const K = selectList(apiKeys);
+const toService = rowMapper<ServiceRow>(services)!;
+const toDecision = rowMapper<RiskDecisionRow>(riskDecisions)!;
+
+/** A verification a check may still move: PENDING, within its TTL, attempts left. */
+const CHECKABLE = "id = :id and status = 'PENDING' and expires_at > :now and check_attempts < :maxCheckAttempts";
+
+const q = {
+  insertService: query<Record<string, unknown>>(`insert into services ${insertValues(services)}`),
+  serviceById: query<{ id: string }, ServiceRow>(`select ${S} from services where id = :id`, { map: toService }),
+  listServices: query<object, ServiceRow>(`select ${S} from services order by created_at, id`, { map: toService }),
+  deleteService: query<{ id: string }>("delete from services where id = :id"),
+
+  insertApiKey: query<ApiKeyRow>(`insert into api_keys ${insertValues(apiKeys)}`),
+  apiKeyByHash: query<{ keyHash: string }, ApiKeyRow>(`select ${K} from api_keys where key_hash = :keyHash`),
+  countAdminKeys: query<object, { n: number }>("select count(*) as n from api_keys where role = 'ADMIN' and revoked_at is null"),
+  listApiKeys: query<{ serviceId: string | null }, ApiKeyRow>(
+    (d) => `select ${K} from api_keys where (${d.text(":serviceId")} is null or service_id = :serviceId) order by created_at, id`,
+  ),
+  revokeApiKey: query<{ id: string; at: number }>("update api_keys set revoked_at = :at where id = :id and revoked_at is null"),
+
+  verificationById: query<{ id: string }, VerificationRow>(`select ${V} from verifications where id = :id`),
+  pending: query<{ serviceId: string; to: string }, VerificationRow>(`select ${V} from verifications where service_id = :serviceId and to_number = :to and status = 'PENDING'`),
+  // Insertion order breaks ties between rows created in the same millisecond.
+  latest: query<{ serviceId: string; to: string }, VerificationRow>(
+    (d) => `select ${V} from verifications where service_id = :serviceId and to_number = :to order by created_at desc, ${d.insertionOrder} desc limit 1`,
+  ),
+  /** A PENDING row of (service, to) past its TTL is expired before a start looks for a live one. */
+  expireStalePending: query<{ serviceId: string; to: string; now: number }>(
+    "update verifications set status = 'EXPIRED', updated_at = :now where service_id = :serviceId and to_number = :to and status = 'PENDING' and expires_at <= :now",
+  ),
+  /** The guarded resend: the send cap is tested in the statement that counts the send. */
+  bumpSend: query<{ id: string; channel: string; now: number; maxSendAttempts: number }, VerificationRow>(
+    `update verifications set send_attempts = send_attempts + 1, channel = :channel, updated_at = :now
+     where id = :id and status = 'PENDING' and send_attempts < :maxSendAttempts returning ${V}`,
+  ),
+  insertVerification: query<VerificationRow>(`insert into verifications ${insertValues(verifications)}`),
+  insertSendAttempt: query<SendAttemptRow>(`insert into send_attempts ${insertValues(sendAttempts)}`),
+  insertJob: query<DeliveryJobRow>(`insert into delivery_jobs ${insertValues(deliveryJobs)}`),
+  /** The check's race gate: only one UPDATE can match `status = 'PENDING'` (see {@link SqlStore.approve}). */
+  approve: query<{ id: string; now: number; maxCheckAttempts: number }, VerificationRow>(
+    `update verifications set status = 'APPROVED', check_attempts = check_attempts + 1, updated_at = :now where ${CHECKABLE} returning ${V}`,
+  ),
+  /** A wrong code, counted under the same guard; the count that reaches the limit ends it. */
+  wrongCheck: query<{ id: string; now: number; maxCheckAttempts: number }, VerificationRow>(
+    `update verifications set check_attempts = check_attempts + 1,
+       status = case when check_attempts + 1 >= :maxCheckAttempts then 'MAX_ATTEMPTS_REACHED' else 'PENDING' end, updated_at = :now
+     where ${CHECKABLE} returning ${V}`,
+  ),
+  setFinal: query<{ id: string; status: string; now: number }, VerificationRow>(
+    `update verifications set status = :status, updated_at = :now where id = :id and status = 'PENDING' returning ${V}`,
+  ),
+  /**
+   * Every instance runs the sweeper: on PostgreSQL SKIP LOCKED lets concurrent sweeps take disjoint
+   * rows, and the outer status test drops a row another writer finalised meanwhile, so each expiry is
+   * published once. (SQLite has one writer: the same text is simply correct there.)
+   */
+  expireDue: query<{ now: number; limit: number }, VerificationRow>(
+    (d) => `update verifications set status = 'EXPIRED', updated_at = :now
+     where status = 'PENDING' and id in (select id from verifications where status = 'PENDING' and expires_at <= :now limit :limit ${d.skipLocked})
+     returning ${V}`,
+  ),
+  // Insertion order keeps sends made in the same millisecond in the order they were made.
+  listSendAttempts: query<{ verificationId: string }, SendAttemptRow>(
+    (d) => `select ${A} from send_attempts where verification_id = :verificationId order by at, ${d.insertionOrder}`,
+  ),
+  attemptByProviderSid: query<{ providerSid: string }, SendAttemptRow>(`select ${A} from send_attempts where provider_sid = :providerSid limit 1`),
+
+  insertDecision: query<RiskDecisionRow>(`insert into risk_decisions ${insertValues(riskDecisions)}`),
+  markConverted: query<{ verificationId: string }>(
+    "update risk_decisions set converted = true where verification_id = :verificationId and kind = 'START' and outcome = 'ALLOWED' and converted = false",
+  ),
+};
+
+/** A service row's bound values (settings JSON as text). */
+const serviceParams = (row: Partial<ServiceRow>): Record<string, unknown> =>
+  row.riskSettings === undefined ? row : { ...row, riskSettings: JSON.stringify(row.riskSettings) };
+
+/** How many times a start looks again when the row it found was finalised under it. */
+const RESEND_RETRIES = 5;
+
+/**
+ * The verification store over either database (store/sql). Every status move is one conditional
+ * write, so the domain never holds a lock across a round trip; each method says which condition
+ * guards it. SQLite serialises writers; on PostgreSQL row locks do (under READ COMMITTED a loser
+ * re-evaluates the WHERE on the winner's row), and the partial unique index on PENDING
+ * (service_id, to_number) collapses concurrent starts.
+ */
+export class SqlStore implements Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  constructor(private readonly db: Db) {
+    this.dialect = db.dialect.name;
+  }
+
+  async insertService(row: ServiceRow): Promise<void> {
+    await this.db.run(q.insertService, serviceParams(row));
+  }
+
+  async updateService(id: string, patch: ServicePatch): Promise<ServiceRow | null> {
+    const cols = rowColumns(services).filter(([k]) => k in patch && (patch as Record<string, unknown>)[k] !== undefined);
+    const set = cols.map(([k, c]) => `${c.name} = :${k}`).join(", ");
+    const update = adhoc<Record<string, unknown>, ServiceRow>(`update services set ${set} where id = :id returning ${S}`, toService);
+    return (await this.db.get(update, { ...serviceParams(patch), id })) ?? null;
+  }
+
+  async deleteService(id: string): Promise<boolean> {
+    return (await this.db.run(q.deleteService, { id })) > 0;
+  }
+
+  async getService(id: string): Promise<ServiceRow | null> {
+    return (await this.db.get(q.serviceById, { id })) ?? null;
+  }
+
+  listServices(): Promise<ServiceRow[]> {
+    return this.db.all(q.listServices, {});
+  }
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    await this.db.run(q.insertApiKey, row);
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
+    return (await this.db.get(q.apiKeyByHash, { keyHash })) ?? null;
+  }
+
+  async countAdminKeys(): Promise<number> {
+    return (await this.db.get(q.countAdminKeys, {}))?.n ?? 0;
+  }
+
+  listApiKeys(serviceId?: string): Promise<ApiKeyRow[]> {
+    return this.db.all(q.listApiKeys, { serviceId: serviceId ?? null });
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return (await this.db.run(q.revokeApiKey, { id, at })) > 0;
+  }
+
+  async getVerification(id: string): Promise<VerificationRow | null> {
+    return (await this.db.get(q.verificationById, { id })) ?? null;
+  }
+
+  async findPending(serviceId: string, to: string): Promise<VerificationRow | null> {
+    return (await this.db.get(q.pending, { serviceId, to })) ?? null;
+  }
+
+  async findLatest(serviceId: string, to: string): Promise<VerificationRow | null> {
+    return (await this.db.get(q.latest, { serviceId, to })) ?? null;
+  }
+
+  createOrResend(input: { fresh: VerificationRow; attempt: SendAttemptRow; maxSendAttempts: number; now: number; job?: DeliveryJobBuilder }): Promise<CreateOrResendResult> {
+    const { fresh, attempt, maxSendAttempts, now, job } = input;
+    const key = { serviceId: fresh.serviceId, to: fresh.to };
+    return this.db.transaction(function* () {
+      for (let i = 0; i <= RESEND_RETRIES; i++) {
+        // A PENDING row past its TTL is dead: expire it so a fresh code can be issued.
+        yield* run(q.expireStalePending, { ...key, now });
+        const live = yield* get(q.pending, key);
+        if (!live) {
+          yield* run(q.insertVerification, fresh);
+          yield* run(q.insertSendAttempt, attempt);
+          // The transactional outbox: the send job commits (or rolls back) with the attempt it sends.
+          if (job) yield* run(q.insertJob, job(fresh, attempt));
+          return { kind: "created", verification: fresh, attempt } as const;
+        }
+        const bumped = yield* get(q.bumpSend, { id: live.id, channel: attempt.channel, now, maxSendAttempts });
+        if (bumped) {
+          const a = { ...attempt, verificationId: live.id };
+          yield* run(q.insertSendAttempt, a);
+          if (job) yield* run(q.insertJob, job(bumped, a));
+          return { kind: "resent", verification: bumped, attempt: a } as const;
+        }
+        // Still PENDING: the cap stopped it. Otherwise another instance finalised it meanwhile (only on
+        // PostgreSQL; SQLite's single writer cannot interleave): look again, as a later request would.
+        const current = yield* get(q.verificationById, { id: live.id });
+        if (current?.status === "PENDING") return { kind: "max_sends", verification: current } as const;
+      }
+      throw new Error("createOrResend: the pending verification kept changing under it");
+    });
+  }
+
+  async approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
+    // The race gate: only one UPDATE can match `status = 'PENDING'` (SQLite's single writer; on
+    // PostgreSQL the second waits on the row lock, re-evaluates the WHERE and matches nothing), so two
+    // correct codes sent at once approve exactly once; the loser sees not_pending.
+    const row = await this.db.get(q.approve, { id, maxCheckAttempts, now });
+    if (row) return { kind: "approved", verification: row };
+    return { kind: "not_pending", verification: await this.getVerification(id) };
+  }
+
+  async recordWrongCheck(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
+    // Counting and the limit test are one statement: N concurrent wrong guesses cannot push
+    // check_attempts past the limit, and the one that reaches it moves the status.
+    const row = await this.db.get(q.wrongCheck, { id, maxCheckAttempts, now });
+    if (row) return { kind: "wrong", verification: row };
+    return { kind: "not_pending", verification: await this.getVerification(id) };
+  }
+
+  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED", now: number): Promise<VerificationRow | null> {
+    return (await this.db.get(q.setFinal, { id, status, now })) ?? null;
+  }
+
+  expireDue(now: number, limit = 500): Promise<VerificationRow[]> {
+    return this.db.all(q.expireDue, { now, limit });
+  }
+
+  listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
+    return this.db.all(q.listSendAttempts, { verificationId });
+  }
+
+  async findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null> {
+    return (await this.db.get(q.attemptByProviderSid, { providerSid })) ?? null;
+  }
+
+  async insertDecision(row: RiskDecisionRow): Promise<void> {
+    await this.db.run(q.insertDecision, row);
+  }
+
+  async markConverted(verificationId: string): Promise<void> {
+    // The roll-up triggers update a few counter rows per decision row. Two verifications converting at
+    // once may reach shared counter rows in different orders; PostgreSQL then aborts one as a deadlock,
+    // and the transaction runs it again (idempotent: converted is set, not added).
+    await this.db.transaction(function* () {
+      yield* run(q.markConverted, { verificationId });
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+export { toDecision };
+/** The decision insert (bulk tools reuse it). */
+export const insertDecision = q.insertDecision;
