@@ -7,6 +7,7 @@ import { runAuthGate } from "./auth-gate.js";
 import { runFanout } from "./fanout.js";
 import { runMicro, type StageTiming } from "./micro.js";
 import { runProfile } from "./profile.js";
+import { runQueryLayer } from "./query-layer.js";
 import type { Timing } from "./lib/timing.js";
 import { machine, readSettings } from "./lib/settings.js";
 import { fmt, renderTable, type Row } from "./lib/table.js";
@@ -72,6 +73,15 @@ async function main(): Promise<void> {
     rows.push(microRow("Limiter: one sliding-window consume", micro.limiterConsume));
     const stages = (ts: StageTiming[]) => ts.map((t) => `${t.stage} ${fmt.us(t.meanUs)}`).join(" · ");
     notes.push(`Risk pipeline by stage, mean µs per decision:\n  START: ${stages(micro.stagesStart)}\n  CHECK: ${stages(micro.stagesCheck)}`);
+  }
+
+  if (s.only.has("query")) {
+    log("Query layer candidates (one-row lookup by key):");
+    const ql = await runQueryLayer(s.microIterations, process.env.BENCH_PG_URL ?? null, log);
+    results.queryLayer = ql;
+    for (const [db, timings] of [["SQLite", ql.sqlite], ["PostgreSQL", ql.postgres]] as const) {
+      for (const [name, t] of Object.entries(timings ?? {})) rows.push(microRow(`Query layer, ${db}: ${name}`, t));
+    }
   }
 
   if (s.only.has("admin")) {

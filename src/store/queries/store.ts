@@ -30,7 +30,8 @@ const q = {
   listServices: query<object, ServiceRow>(`select ${S} from services order by created_at, id`, { map: toService }),
   deleteService: query<{ id: string }>("delete from services where id = :id"),
 
-  insertApiKey: query<ApiKeyRow>(`insert into api_keys ${insertValues(apiKeys)}`),
+  // Keys are 32 random bytes, so only two instances registering the same ADMIN_API_KEY at start collide.
+  insertApiKey: query<ApiKeyRow>(`insert into api_keys ${insertValues(apiKeys)} on conflict (key_hash) do nothing`),
   apiKeyByHash: query<{ keyHash: string }, ApiKeyRow>(`select ${K} from api_keys where key_hash = :keyHash`),
   countAdminKeys: query<object, { n: number }>("select count(*) as n from api_keys where role = 'ADMIN' and revoked_at is null"),
   listApiKeys: query<{ serviceId: string | null }, ApiKeyRow>(
