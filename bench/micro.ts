@@ -14,7 +14,8 @@ import type { ServiceRow } from "../src/store/types.js";
 import type { RiskPipeline } from "../src/risk/pipeline.js";
 import { BENCH_SHADOW_STAGES, benchServerEnv } from "./http-ops.js";
 import { percentile } from "./lib/table.js";
-import { clientIp } from "./lib/gql.js";
+import { BENCH_CODE_SECRET, clientIp } from "./lib/gql.js";
+import { numberKeyer } from "../src/risk/number-key.js";
 import { PhoneSource } from "./lib/phones.js";
 import type { BenchSettings } from "./lib/settings.js";
 import { timeEach, type Timing } from "./lib/timing.js";
@@ -139,7 +140,7 @@ export async function runMicro(s: BenchSettings, log: (line: string) => void): P
 
     log("  limiter: limits stage and single consume");
     const limiter = new SlidingWindowLimiter(limitsDb.counters, systemClock);
-    const stage = limitsStage({ limiter });
+    const stage = limitsStage({ limiter, numberKey: numberKeyer(BENCH_CODE_SECRET) });
     const parsed = numbers.slice(0, n).map((to) => {
       const p = parsePhone(to);
       if (!p.ok) throw new Error(`bench number ${to} is invalid`);

@@ -34,6 +34,7 @@ import { SlidingWindowLimiter } from "./risk/limiter.js";
 import { redisCounters } from "./risk/limiter-redis.js";
 import { RedisWindowCounter } from "./risk/window-counter-redis.js";
 import { LimitsAdmin } from "./risk/limits-admin.js";
+import { numberKeyer } from "./risk/number-key.js";
 import { PriceTable } from "./risk/prices.js";
 import type { LimitsOptions } from "./risk/stages/limits.js";
 import { openRedisBackends } from "./redis.js";
@@ -123,7 +124,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const prices = new PriceTable(limitsStore);
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
   const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;
-  const detector = new PumpingDetector(windowCounter, fraudStore, log);
+  const detector = new PumpingDetector({ counter: windowCounter, store: fraudStore, events: publisher, log });
   const pipeline = buildRiskPipeline({
     clock,
     log,
@@ -135,6 +136,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     fraud: fraudStore,
     counter: windowCounter,
     detector,
+    numberKey: numberKeyer(config.codeSecret),
   });
   const approvals = new ApprovalTokens({
     store: metrics.timed("approvals", database.approvals),

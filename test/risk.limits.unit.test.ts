@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { ipGroup } from "../src/risk/ip-group.js";
 import { consumeAll, LimiterUnavailableError, memoryCounters, SlidingWindowLimiter, type Counters } from "../src/risk/limiter.js";
+import { numberKeyer } from "../src/risk/number-key.js";
 import { limitKeys, limitsStage, type LimitsOptions } from "../src/risk/stages/limits.js";
 import type { Decision, RiskContext } from "../src/risk/types.js";
 import { limiterCounters } from "../src/store/open.js";
@@ -150,7 +151,8 @@ describe("limits stage", () => {
   let clock: ManualClock;
   let db: ReturnType<typeof tempDb>;
   let limiter: SlidingWindowLimiter;
-  const stage = (options: Partial<LimitsOptions> = {}) => limitsStage({ limiter, options });
+  const numberKey = numberKeyer("limits-test-secret-0123456789abcdef012345");
+  const stage = (options: Partial<LimitsOptions> = {}) => limitsStage({ limiter, numberKey, options });
 
   beforeEach(() => {
     clock = new ManualClock();

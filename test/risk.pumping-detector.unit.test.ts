@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FraudAdmin } from "../src/risk/fraud-admin.js";
 import { createLogger } from "../src/log.js";
-import { PROTECTION_LEVELS, PumpingDetector } from "../src/risk/pumping-detector.js";
+import { PROTECTION_LEVELS } from "../src/risk/protection-levels.js";
+import { PumpingDetector } from "../src/risk/pumping-detector.js";
 import { geoPermissionsStage } from "../src/risk/stages/geo-permissions.js";
 import { prefixGuardStage } from "../src/risk/stages/prefix-guard.js";
 import type { RiskRequest } from "../src/risk/types.js";
@@ -48,7 +49,7 @@ describe("SMS-pumping detector", () => {
       f.clock.advance(2_000);
     }
     expect(sent).toBe(allowed);
-    expect(allowed).toBe(PROTECTION_LEVELS[level].minSends);
+    expect(allowed).toBe(PROTECTION_LEVELS[level].detector.minSends);
     const [entry] = await f.fraud.listPrefixBlocks(f.clock.now(), f.service.id);
     expect(entry).toMatchObject({ prefix: "+44740", source: "AUTO", serviceId: f.service.id });
     expect(entry!.reason).toMatch(new RegExp(`^SMS pumping suspected \\(${level}, burst\\): ${allowed} sends in 15 min vs baseline 0\\.0, 0% approved`));
@@ -113,7 +114,7 @@ describe("SMS-pumping detector", () => {
       if (await h.send(f.service, to)) sent++;
       f.clock.advance(2.5 * MINUTE);
     }
-    expect(sent).toBe(PROTECTION_LEVELS.STANDARD.sustainedMinSends);
+    expect(sent).toBe(PROTECTION_LEVELS.STANDARD.detector.sustainedMinSends);
     const [entry] = await f.fraud.listPrefixBlocks(f.clock.now(), f.service.id);
     expect(entry!.reason).toContain("(STANDARD, sustained): 40 sends in 24 h, 0% approved");
   });
@@ -134,6 +135,12 @@ describe("SMS-pumping detector", () => {
     expect(renewed.expiresAt!).toBeGreaterThan(first.expiresAt! + 10 * HOUR);
     expect(renewed.createdAt).toBe(first.createdAt);
     expect(renewed.reason).toMatch(/; renewed: \d+ refused attempts in 15 min$/);
+    // Each write of the block was published: the detection, then renewals with their own figures.
+    expect(f.events[0]!.autoBlock).toMatchObject({ level: "PREFIX", prefix: "+44740", rule: "burst", expiresAt: first.expiresAt });
+    const renewals = f.events.slice(1).map((e) => e.autoBlock!);
+    expect(renewals.length).toBeGreaterThan(5);
+    expect(renewals.every((b) => b.rule === "renewed" && b.figures.refusedAttempts! >= 10)).toBe(true);
+    expect(renewals.at(-1)!.expiresAt).toBe(renewed.expiresAt);
     // The attack stops: the block lapses 12 hours after its last renewal.
     f.clock.set(renewed.expiresAt!);
     expect(await f.fraud.listPrefixBlocks(f.clock.now(), f.service.id)).toEqual([]);
@@ -162,7 +169,7 @@ describe("SMS-pumping detector", () => {
     expect(await admin.unblockPrefix("+44740", f.service.id)).toBe(true);
     let sent = 0;
     while (await h.send(f.service, numbers[i++]!)) sent++;
-    expect(sent).toBe(PROTECTION_LEVELS.STANDARD.minSends);
+    expect(sent).toBe(PROTECTION_LEVELS.STANDARD.detector.minSends);
   });
 
   it("keeps each service's counters apart", async () => {
@@ -176,7 +183,7 @@ describe("SMS-pumping detector", () => {
   it("logs, and does not throw, when its counters fail after a send was committed", async () => {
     f = await fraudFixture();
     const lines: string[] = [];
-    const detector = new PumpingDetector(f.counter, f.fraud, createLogger("error", (l) => lines.push(l)));
+    const detector = new PumpingDetector({ counter: f.counter, store: f.fraud, log: createLogger("error", (l) => lines.push(l)) });
     const r = await f.pipeline([]).evaluate(startRequest(f.service, UK));
     await f.store.close(); // the database goes away under the detector
     await expect(detector.observe({ type: "sent", ctx: r.ctx, verificationId: "VE1" })).resolves.toBeUndefined();

@@ -77,10 +77,28 @@ describe("safe-list stage", () => {
     expect(list).toEqual([{ number: NIGERIA, note: "second", createdAt: f.clock.now() }]);
   });
 
+  it("trusts every number of a 1,000-number range (Twilio's +…xxx form), and only those", async () => {
+    const entry = await admin.addSafeNumber("+2348031234XXX", "QA range");
+    expect(entry.number).toBe("+2348031234xxx");
+    const p = f.pipeline([safeListStage(f.fraud), geoPermissionsStage(f.fraud)]);
+    for (const to of ["+2348031234000", NIGERIA, "+2348031234999"]) expect((await p.evaluate(startRequest(f.service, to))).ctx.trusted).toBe(true);
+    const outside = await p.evaluate(startRequest(f.service, "+2348031244567"));
+    expect(outside.ctx.trusted).toBeUndefined();
+    expect(outside.decision).toMatchObject({ code: "GEO_BLOCKED" });
+    // The range and a single number are separate entries: removing one leaves the other.
+    await admin.addSafeNumber(NIGERIA, null);
+    expect(await admin.removeSafeNumber("+2348031234xxx")).toBe(true);
+    expect((await p.evaluate(startRequest(f.service, NIGERIA))).ctx.trusted).toBe(true);
+    expect((await p.evaluate(startRequest(f.service, "+2348031234000"))).ctx.trusted).toBeUndefined();
+  });
+
   it.each([
     ["not a number", "abc"],
     ["a number without country code", "08031234567"],
     ["an impossible number", "+23480312"],
+    ["a range shorter than 10 characters", "+23480xxx"],
+    ["a range with other wildcards", "+2348031x3xxx"],
+    ["a range of an unknown calling code", "+999803123xxx"],
   ])("refuses %s with INVALID_PARAMETER", async (_what, raw) => {
     await expect(admin.addSafeNumber(raw, null)).rejects.toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });
   });

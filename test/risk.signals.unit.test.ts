@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RiskPipeline } from "../src/risk/pipeline.js";
-import { SIGNALS, SignalRecorder, numberBlock } from "../src/risk/signals.js";
+import { SIGNALS, SignalRecorder, numberBlock, signalAt, type SignalId } from "../src/risk/signals.js";
 import { signalsStage } from "../src/risk/stages/signals.js";
 import type { PipelineResult, RiskRequest } from "../src/risk/types.js";
 import { checkRequest, fraudFixture, numbersUnder, startRequest, type FraudFixture } from "./helpers/fraud-fixtures.js";
@@ -16,7 +16,7 @@ describe("signals stage", () => {
   let seq = 0;
   beforeEach(async () => {
     f = await fraudFixture();
-    p = f.pipeline([signalsStage(f.counter)], [new SignalRecorder(f.counter)]);
+    p = f.pipeline([signalsStage({ counter: f.counter, numberKey: f.numberKey })], [new SignalRecorder(f.counter, f.numberKey)]);
   });
   afterEach(async () => f.close());
 
@@ -93,7 +93,7 @@ describe("signals stage", () => {
     });
   });
 
-  describe("unchecked sends (record only)", () => {
+  describe("unchecked-sends-prefix (records only)", () => {
     it("records a prefix whose sends are never followed by a check, once they had time to be checked", async () => {
       const numbers = numbersUnder("+447400123456", 11, 5);
       for (const to of numbers.slice(0, 10)) await start(to);
@@ -114,22 +114,91 @@ describe("signals stage", () => {
       expect((await start(numbers[0]!, CLIENT)).ctx.shadow).toEqual([]);
     });
 
-    it("records a client IP whose sends are never checked", async () => {
-      const numbers = US_AREAS.slice(0, 10).map((a) => `+1${a}5550123`);
-      for (const to of numbers) await start(to, CLIENT);
+  });
+
+  describe("unchecked-sends-ip (blocks from STANDARD up)", () => {
+    const numbers = US_AREAS.slice(0, 11).map((a) => `+1${a}5550123`);
+
+    it("refuses a client IP whose sends of the last day were never checked, once they had time to be", async () => {
+      for (const to of numbers.slice(0, 10)) expect((await start(to, CLIENT)).decision.action).toBe("allow");
       f.clock.advance(6 * MINUTE);
-      const r = await start(numbers[0]!, CLIENT);
-      expect(r.ctx.shadow.map((s) => s.reason)).toContain("unchecked-sends-ip (record-only): 0 checks for 10 sends to this IP in 60 min");
+      const r = await start(numbers[10]!, CLIENT);
+      expect(r.decision).toMatchObject({ action: "block", code: "PREFIX_BLOCKED", reason: "unchecked-sends-ip: 0 checks for 10 sends to this IP in 24 h" });
+      // The day-long window outlasts the per-IP limit's hour: still refused 20 hours later.
+      f.clock.advance(20 * 60 * MINUTE);
+      expect((await start(numbers[10]!, CLIENT)).decision.action).toBe("block");
+      // Other IPs are not affected.
+      expect((await start(numbers[10]!, { ...CLIENT, ip: "198.51.100.99" })).decision.action).toBe("allow");
+    });
+
+    it("only records it at BASIC (and needs twice the sends)", async () => {
+      await f.services.updateRiskSettings(f.service.id, { protectionLevel: "BASIC" });
+      f.service = (await f.services.get(f.service.id))!;
+      const many = [...US_AREAS, "213", "214", "215", "216", "217", "218", "219", "224", "225"].map((a) => `+1${a}5550123`);
+      for (const to of many.slice(0, 19)) await start(to, { ...CLIENT, ip: "198.51.100.30" });
+      f.clock.advance(6 * MINUTE);
+      expect((await start(many[19]!, { ...CLIENT, ip: "198.51.100.30" })).ctx.shadow.map((x) => x.reason)).not.toContain(
+        "unchecked-sends-ip (record-only): 0 checks for 19 sends to this IP in 24 h",
+      );
+      f.clock.advance(6 * MINUTE);
+      const r = await start(many[20]!, { ...CLIENT, ip: "198.51.100.30" });
+      expect(r.decision.action).toBe("allow");
+      expect(r.ctx.shadow.map((x) => x.reason)).toContain("unchecked-sends-ip (record-only): 0 checks for 20 sends to this IP in 24 h");
+    });
+
+    it("lets an IP whose users check their codes keep going (a shared address)", async () => {
+      for (const to of numbers) {
+        expect((await start(to, CLIENT)).decision.action).toBe("allow");
+        await p.evaluate(checkRequest(f.service, to, CLIENT));
+        f.clock.advance(MINUTE);
+      }
+      f.clock.advance(6 * MINUTE);
+      expect((await start("+14155550123", CLIENT)).decision.action).toBe("allow");
     });
   });
 
-  it("describes every signal as data: a mode, a window, and whether it looks only at client keys", () => {
-    expect(Object.values(SIGNALS).map((s) => [s.name, s.mode, s.clientOnly])).toEqual([
-      ["ip-countries", "block", true],
-      ["ip-prefixes", "record", true],
-      ["sequential-numbers", "block", false],
-      ["unchecked-sends-ip", "record", true],
-      ["unchecked-sends-prefix", "record", false],
+  describe("protection levels scale the thresholds", () => {
+    const run = Array.from({ length: 10 }, (_, i) => `+4474001234${String(i + 1).padStart(2, "0")}`);
+
+    it.each([
+      ["BASIC", 8],
+      ["STANDARD", 4],
+      ["MAX", 2],
+    ] as const)("sequential-numbers at %s lets %i close unapproved numbers through, then refuses", async (level, allowed) => {
+      await f.services.updateRiskSettings(f.service.id, { protectionLevel: level });
+      f.service = (await f.services.get(f.service.id))!;
+      expect(signalAt("sequentialNumbers", level).maxNeighbours).toBe(allowed);
+      let sent = 0;
+      for (const to of run) {
+        if ((await start(to)).decision.action !== "allow") break;
+        sent++;
+      }
+      expect(sent).toBe(allowed);
+    });
+
+    it.each([
+      ["BASIC", 7],
+      ["STANDARD", 5],
+      ["MAX", 3],
+    ] as const)("ip-countries at %s serves %i countries from one client IP", async (level, served) => {
+      await f.services.updateRiskSettings(f.service.id, { protectionLevel: level });
+      f.service = (await f.services.get(f.service.id))!;
+      let sent = 0;
+      for (const to of ONE_PER_COUNTRY) if ((await start(to, CLIENT)).decision.action === "allow") sent++;
+      // BASIC would serve 10; the list has 7 countries.
+      expect(sent).toBe(served);
+      expect(signalAt("ipCountries", level).maxDistinct).toBe(level === "BASIC" ? 10 : served);
+    });
+  });
+
+  it("describes every signal as data: a mode per level, a window, and whether it looks only at client keys", () => {
+    const ids = Object.keys(SIGNALS) as SignalId[];
+    expect(ids.map((id) => [SIGNALS[id].name, signalAt(id, "BASIC").mode, signalAt(id, "STANDARD").mode, signalAt(id, "MAX").mode, SIGNALS[id].clientOnly])).toEqual([
+      ["ip-countries", "block", "block", "block", true],
+      ["ip-prefixes", "record", "record", "record", true],
+      ["sequential-numbers", "block", "block", "block", false],
+      ["unchecked-sends-ip", "record", "block", "block", true],
+      ["unchecked-sends-prefix", "record", "record", "record", false],
     ]);
   });
 

@@ -11,7 +11,28 @@ export type VerificationEventType =
   | "MAX_ATTEMPTS_REACHED"
   | "EXPIRED"
   | "FAILED"
-  | "RISK_BLOCKED";
+  | "RISK_BLOCKED"
+  | "AUTO_BLOCKED";
+
+/** Where the SMS-pumping detector put a block: one prefix, a wider range, or a whole country. */
+export type AutoBlockLevel = "PREFIX" | "RANGE" | "COUNTRY";
+
+/** An automatic block as the detector wrote it (or renewed it): what, why, with which figures, until when. */
+export interface AutoBlockEvent {
+  level: AutoBlockLevel;
+  /** The blocked prefix ("+998901", or a range "+99890"); for a country, its calling code. */
+  prefix: string;
+  /** The blocked country (COUNTRY), or the country the prefix belongs to when known. */
+  country: string | null;
+  /** The rule that fired, e.g. "burst", "sustained"; "renewed" when refused attempts kept it alive. */
+  rule: string;
+  /** The reason stored on the block (what an admin reads in blockedPrefixes). */
+  reason: string;
+  /** The numbers the rule judged on, e.g. { sends: 10, approvals: 0, windowMinutes: 15 }. */
+  figures: Record<string, number>;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
 
 export interface VerificationEvent {
   type: VerificationEventType;
@@ -28,6 +49,8 @@ export interface VerificationEvent {
   errorCode?: number | null;
   /** Country of the number (never the number itself: admins' feeds do not leak numbers). */
   country?: string | null;
+  /** AUTO_BLOCKED: the block the detector wrote. */
+  autoBlock?: AutoBlockEvent | null;
 }
 
 /**

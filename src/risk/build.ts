@@ -3,6 +3,7 @@ import type { Logger } from "../log.js";
 import type { FraudStore } from "../store/fraud.js";
 import type { SpendStore } from "../store/limits.js";
 import type { Limiter } from "./limiter.js";
+import type { NumberKey } from "./number-key.js";
 import { RiskPipeline } from "./pipeline.js";
 import type { PriceTable } from "./prices.js";
 import type { PumpingDetector } from "./pumping-detector.js";
@@ -33,6 +34,8 @@ export interface RiskDeps {
   counter: WindowCounter;
   /** The SMS-pumping detector (built by the composition root, which also hands it to the admin operations). */
   detector: PumpingDetector;
+  /** Names a number in counter and limiter keys (a keyed hash: no key holds a number in clear). */
+  numberKey: NumberKey;
 }
 
 /**
@@ -47,15 +50,15 @@ export interface RiskDeps {
  *   7. spend          per-service daily spend budget (60606)
  */
 export function buildRiskPipeline(deps: RiskDeps): RiskPipeline {
-  const limits = limitsStage({ limiter: deps.limiter, options: deps.limits, log: deps.log });
+  const limits = limitsStage({ limiter: deps.limiter, numberKey: deps.numberKey, options: deps.limits, log: deps.log });
   const spend = new SpendGuard({ prices: deps.prices, spend: deps.spend, defaultBudgetCents: deps.defaultBudgetCents });
   const fraud = [
     safeListStage(deps.fraud),
     geoPermissionsStage(deps.fraud),
     prefixGuardStage(deps.fraud, deps.detector),
-    signalsStage(deps.counter),
+    signalsStage({ counter: deps.counter, numberKey: deps.numberKey }),
   ];
   const stages: RiskStage[] = [phoneStage, ...fraud, limits, spend];
-  const observers: RiskObserver[] = [deps.detector, new SignalRecorder(deps.counter, deps.log), spend];
+  const observers: RiskObserver[] = [deps.detector, new SignalRecorder(deps.counter, deps.numberKey, deps.log), spend];
   return new RiskPipeline(stages, deps.clock, observers);
 }

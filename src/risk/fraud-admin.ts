@@ -1,4 +1,4 @@
-import { isSupportedCountry } from "libphonenumber-js/max";
+import { isSupportedCountry, parsePhoneNumberWithError } from "libphonenumber-js/max";
 import type { Clock } from "../clock.js";
 import { invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
@@ -6,7 +6,9 @@ import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, Saf
 import type { Channel, ProtectionLevel } from "../store/types.js";
 import type { Services } from "../verification/services.js";
 import { DEFAULT_BLOCKED_COUNTRIES, defaultGeoPermission, NON_GEOGRAPHIC_COUNTRY } from "./geo-defaults.js";
-import { DEFAULT_PROTECTION_LEVEL, type PumpingDetector } from "./pumping-detector.js";
+import { DEFAULT_PROTECTION_LEVEL } from "./protection-levels.js";
+import { SAFE_RANGE_SUFFIX } from "./stages/safe-list.js";
+import type { PumpingDetector } from "./pumping-detector.js";
 
 /** A service's effective geo permission for one destination, and whether an admin chose it. */
 export interface GeoPermissionView {
@@ -46,13 +48,14 @@ export class FraudAdmin {
     this.shadowableStages = d.stageNames.filter((s) => !NOT_SHADOWABLE.has(s));
   }
 
+  /** Adds a number (E.164) or a 1,000-number range (`+14155551xxx`); adding again replaces the note. */
   async addSafeNumber(number: string, note: string | null): Promise<SafeNumberRow> {
     if (note !== null && note.length > 200) throw invalidParameter("note", "at most 200 characters");
-    return this.d.store.addSafeNumber({ number: e164(number), note, createdAt: this.d.clock.now() });
+    return this.d.store.addSafeNumber({ number: safeEntry(number), note, createdAt: this.d.clock.now() });
   }
 
   async removeSafeNumber(number: string): Promise<boolean> {
-    return this.d.store.removeSafeNumber(e164(number));
+    return this.d.store.removeSafeNumber(safeEntry(number));
   }
 
   listSafeNumbers(): Promise<SafeNumberRow[]> {
@@ -146,8 +149,26 @@ export class FraudAdmin {
   }
 }
 
-function e164(raw: string): string {
-  const parsed = parsePhone(raw);
+/**
+ * A safe-list entry: a number in E.164, or a 1,000-number range written as Twilio's Global Safe List
+ * writes it, the number with its last three digits `xxx` (`+14155551xxx`; at least 10 characters).
+ * A range must be one whose numbers can exist (its `…000` is a possible number of its calling code).
+ */
+function safeEntry(raw: string): string {
+  const trimmed = raw.trim();
+  if (/x{3}$/i.test(trimmed)) {
+    const head = trimmed.slice(0, -3);
+    if (!/^\+[1-9]\d{5,11}$/.test(head)) throw invalidParameter("number", "a range is + and 6 to 12 digits followed by xxx, e.g. +14155551xxx");
+    let possible = false;
+    try {
+      possible = parsePhoneNumberWithError(head + "000").isPossible();
+    } catch {
+      possible = false;
+    }
+    if (!possible) throw invalidParameter("number", "the range holds no possible phone number");
+    return head + SAFE_RANGE_SUFFIX;
+  }
+  const parsed = parsePhone(trimmed);
   if (!parsed.ok) throw invalidParameter("number", parsed.reason);
   return parsed.phone.e164;
 }

@@ -1,41 +1,22 @@
+import type { AutoBlockEvent, EventPublisher } from "../events/types.js";
 import type { Logger } from "../log.js";
 import type { BlockedPrefixRow, FraudStore } from "../store/fraud.js";
 import type { ProtectionLevel } from "../store/types.js";
+import { levelOf, PROTECTION_LEVELS } from "./protection-levels.js";
 import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
 import type { WindowCounter } from "./window-counter.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/**
- * The thresholds of one protection level. A prefix is auto-blocked when either rule holds:
- *  - burst: at least `minSends` sends in the window, more than `volumeMultiplier` times the
- *    prefix's baseline for a window of that length, and approvals / sends below `maxConversion`;
- *  - sustained: at least `sustainedMinSends` sends over the baseline period (24 h) and approvals /
- *    sends below `sustainedMaxConversion` (a slow drip that never makes a burst).
- * Real people enter their codes; pumped numbers never do. So volume alone never blocks: a launch
- * that brings many real users to one prefix converts and passes.
- */
-export interface DetectorThresholds {
-  minSends: number;
-  volumeMultiplier: number;
-  maxConversion: number;
-  sustainedMinSends: number;
-  sustainedMaxConversion: number;
+/** What the detector works with; the composition root fills it. */
+export interface DetectorDeps {
+  counter: WindowCounter;
+  store: FraudStore;
+  /** Where each auto-block (and renewal) is published, for the service's `verificationEvents` feed. */
+  events?: EventPublisher;
+  log?: Logger;
 }
-
-/**
- * Protection levels, as Twilio's Fraud Guard names them. STANDARD (the default) stops a pumping
- * burst after 10 sends to one prefix; BASIC tolerates more before judging (fewer false positives),
- * MAX judges sooner and at a higher conversion (more protection, more false positives).
- */
-export const PROTECTION_LEVELS: Readonly<Record<ProtectionLevel, DetectorThresholds>> = {
-  BASIC: { minSends: 25, volumeMultiplier: 10, maxConversion: 0.05, sustainedMinSends: 100, sustainedMaxConversion: 0.05 },
-  STANDARD: { minSends: 10, volumeMultiplier: 5, maxConversion: 0.2, sustainedMinSends: 40, sustainedMaxConversion: 0.1 },
-  MAX: { minSends: 5, volumeMultiplier: 3, maxConversion: 0.35, sustainedMinSends: 20, sustainedMaxConversion: 0.2 },
-};
-
-export const DEFAULT_PROTECTION_LEVEL: ProtectionLevel = "STANDARD";
 
 export interface DetectorOptions {
   /** The burst window. @default 15 minutes */
@@ -53,6 +34,8 @@ export interface Verdict {
   approvals: number;
   baselinePerWindow: number;
   reason: string;
+  /** Every number the rule weighed, for the AUTO_BLOCKED event. */
+  figures: Record<string, number>;
 }
 
 /**
@@ -67,12 +50,16 @@ export class PumpingDetector implements RiskObserver {
   readonly baselineMs: number;
   readonly cooldownMs: number;
 
-  constructor(
-    private readonly counter: WindowCounter,
-    private readonly store: FraudStore,
-    private readonly log?: Logger,
-    opts: DetectorOptions = {},
-  ) {
+  private readonly counter: WindowCounter;
+  private readonly store: FraudStore;
+  private readonly events?: EventPublisher;
+  private readonly log?: Logger;
+
+  constructor(deps: DetectorDeps, opts: DetectorOptions = {}) {
+    this.counter = deps.counter;
+    this.store = deps.store;
+    this.events = deps.events;
+    this.log = deps.log;
     this.windowMs = opts.windowMs ?? 15 * MINUTE;
     this.baselineMs = opts.baselineMs ?? 24 * HOUR;
     this.cooldownMs = opts.cooldownMs ?? 12 * HOUR;
@@ -102,12 +89,12 @@ export class PumpingDetector implements RiskObserver {
     // ALLOW means the admin trusts the destination: watched, never auto-blocked.
     if (ctx.geoPermission === "ALLOW") return;
     const verdict = await this.judge(serviceId, prefix, levelOf(ctx), ctx.now);
-    if (verdict) await this.block(serviceId, prefix, verdict.reason, ctx.now);
+    if (verdict) await this.block(serviceId, prefix, ctx.phone.country, verdict.rule, verdict.reason, verdict.figures, ctx.now);
   }
 
   /** Applies the level's rules to the prefix's counters at `now`; null = looks healthy. */
   async judge(serviceId: string, prefix: string, level: ProtectionLevel, now: number): Promise<Verdict | null> {
-    const t = PROTECTION_LEVELS[level];
+    const t = PROTECTION_LEVELS[level].detector;
     const W = this.windowMs;
     const sends = await this.counter.count(keys.sends(serviceId, prefix), now - W, now);
     if (sends >= t.minSends) {
@@ -116,7 +103,7 @@ export class PumpingDetector implements RiskObserver {
       const baselinePerWindow = (before * W) / this.baselineMs;
       if (sends > t.volumeMultiplier * baselinePerWindow && approvals / sends < t.maxConversion) {
         const reason = `SMS pumping suspected (${level}, burst): ${sends} sends in ${W / MINUTE} min vs baseline ${baselinePerWindow.toFixed(1)}, ${pct(approvals, sends)} approved`;
-        return { rule: "burst", sends, approvals, baselinePerWindow, reason };
+        return { rule: "burst", sends, approvals, baselinePerWindow, reason, figures: { sends, approvals, baselinePerWindow: round1(baselinePerWindow), windowMinutes: W / MINUTE, minSends: t.minSends } };
       }
     }
     const daySends = await this.counter.count(keys.sends(serviceId, prefix), now - this.baselineMs, now);
@@ -124,7 +111,14 @@ export class PumpingDetector implements RiskObserver {
       const dayApprovals = await this.counter.count(keys.approvals(serviceId, prefix), now - this.baselineMs, now);
       if (dayApprovals / daySends < t.sustainedMaxConversion) {
         const reason = `SMS pumping suspected (${level}, sustained): ${daySends} sends in ${this.baselineMs / HOUR} h, ${pct(dayApprovals, daySends)} approved`;
-        return { rule: "sustained", sends: daySends, approvals: dayApprovals, baselinePerWindow: 0, reason };
+        return {
+          rule: "sustained",
+          sends: daySends,
+          approvals: dayApprovals,
+          baselinePerWindow: 0,
+          reason,
+          figures: { sends: daySends, approvals: dayApprovals, windowMinutes: this.baselineMs / MINUTE, minSends: t.sustainedMinSends },
+        };
       }
     }
     return null;
@@ -142,8 +136,9 @@ export class PumpingDetector implements RiskObserver {
     await this.counter.incr(key, ctx.now);
     if (entry.expiresAt !== null && entry.expiresAt - ctx.now > this.cooldownMs - MINUTE) return;
     const attempts = await this.counter.count(key, ctx.now - this.windowMs, ctx.now);
-    if (attempts < PROTECTION_LEVELS[levelOf(ctx)].minSends) return;
-    await this.block(entry.serviceId, entry.prefix, `${entry.reason.split("; renewed")[0]}; renewed: ${attempts} refused attempts in ${this.windowMs / MINUTE} min`, ctx.now);
+    if (attempts < PROTECTION_LEVELS[levelOf(ctx)].detector.minSends) return;
+    const reason = `${entry.reason.split("; renewed")[0]}; renewed: ${attempts} refused attempts in ${this.windowMs / MINUTE} min`;
+    await this.block(entry.serviceId, entry.prefix, ctx.phone?.country ?? null, "renewed", reason, { refusedAttempts: attempts, windowMinutes: this.windowMs / MINUTE }, ctx.now);
   }
 
   /** Forgets a prefix's counters (an admin lifted its block: judge it afresh from zero). */
@@ -153,15 +148,14 @@ export class PumpingDetector implements RiskObserver {
     await this.counter.reset(keys.attempts(serviceId, prefix));
   }
 
-  private async block(serviceId: string, prefix: string, reason: string, now: number): Promise<void> {
+  /** Writes (or renews) the AUTO block, then says so: a log line and an AUTO_BLOCKED event with the evidence. */
+  private async block(serviceId: string, prefix: string, country: string | null, rule: string, reason: string, figures: Record<string, number>, now: number): Promise<void> {
     const row = await this.store.putAutoPrefixBlock({ serviceId, prefix, source: "AUTO", reason, createdAt: now, updatedAt: now, expiresAt: now + this.cooldownMs });
-    if (row) this.log?.warn("fraud guard: prefix blocked", { serviceId, prefix, reason, expiresAt: new Date(row.expiresAt!).toISOString() });
+    if (!row) return; // an admin's MANUAL block is in the way: it already refuses these sends
+    const autoBlock: AutoBlockEvent = { level: "PREFIX", prefix, country, rule, reason, figures, expiresAt: row.expiresAt! };
+    this.log?.warn("fraud guard: prefix blocked", { serviceId, prefix, rule, reason, expiresAt: new Date(row.expiresAt!).toISOString() });
+    this.events?.publish({ type: "AUTO_BLOCKED", serviceId, verificationId: null, status: null, channel: null, at: now, country, autoBlock });
   }
-}
-
-/** The service's protection level (STANDARD unless an admin chose another). */
-export function levelOf(ctx: Pick<RiskContext, "service">): ProtectionLevel {
-  return ctx.service.riskSettings.protectionLevel ?? DEFAULT_PROTECTION_LEVEL;
 }
 
 /** Counter keys, built visibly in one place (a Redis implementation stores them as they are). */
@@ -170,6 +164,10 @@ const keys = {
   approvals: (serviceId: string, prefix: string) => `pd:ok:${serviceId}:${prefix}`,
   attempts: (serviceId: string, prefix: string) => `pd:refused:${serviceId}:${prefix}`,
 };
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
 
 function pct(n: number, d: number): string {
   return `${Math.round((100 * n) / d)}%`;

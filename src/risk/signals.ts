@@ -1,10 +1,14 @@
 import type { Logger } from "../log.js";
+import type { ProtectionLevel } from "../store/types.js";
 import { ipGroup } from "./ip-group.js";
+import type { NumberKey } from "./number-key.js";
+import { scaledCount } from "./protection-levels.js";
 import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
 import type { WindowCounter } from "./window-counter.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /**
  * Behavioural signals beyond the prefix detector, each one row of data: what it watches, over which
@@ -14,9 +18,11 @@ const HOUR = 60 * MINUTE;
  *  - `record`: the finding goes into the decision row's `shadow` column ("signals:PREFIX_BLOCKED:…
  *    (record-only)") and the request goes on. Admins read those rows to decide on promoting it.
  *
- * Thresholds are conservative on purpose: each blocking signal needs a pattern no single real user
- * produces. IP-based signals look only at CLIENT-key requests (a device talking to us): behind an
- * ADMIN key is a backend whose one IP speaks for all of its users.
+ * The counts are the STANDARD level's; the service's protection level scales them
+ * ({@link signalAt}: BASIC doubles them, MAX halves them), and a signal may only record at some levels
+ * (`recordOnlyAt`). Thresholds are conservative on purpose: each blocking signal needs a pattern no
+ * real user population produces. IP-based signals look only at CLIENT-key requests (a device talking
+ * to us): behind an ADMIN key is a backend whose one IP speaks for all of its users.
  */
 export const SIGNALS = {
   /** One IP asking for numbers in many countries within an hour (an IRSF "country tour"). */
@@ -30,21 +36,56 @@ export const SIGNALS = {
    * office onboarding staff with consecutive numbers is not blocked.
    */
   sequentialNumbers: { name: "sequential-numbers", mode: "block", windowMs: 15 * MINUTE, clientOnly: false, blockSize: 100, maxNeighbours: 4 },
-  /** Sends from one IP that are never followed by a check (sends older than `graceMs` are judged). */
-  uncheckedSendsIp: { name: "unchecked-sends-ip", mode: "record", windowMs: HOUR, graceMs: 5 * MINUTE, clientOnly: true, minSends: 10, minCheckedRatio: 0.1 },
+  /**
+   * A client IP whose sends of the last day are (almost) never followed by a check (sends older than
+   * `graceMs` are judged). Blocks from STANDARD up: a shared address (CGNAT, an office) carries many
+   * real users, and real users check 80 % of their codes and more; an IP that asked for ten codes and
+   * checked none is a script. The day-long window keeps it blocked after the per-IP limit's hour.
+   */
+  uncheckedSendsIp: { name: "unchecked-sends-ip", mode: "block", recordOnlyAt: ["BASIC"], windowMs: DAY, graceMs: 5 * MINUTE, clientOnly: true, minSends: 10, minCheckedRatio: 0.1 },
   /** Sends under one prefix that are never followed by a check. Record-only: the pumping detector blocks on approvals. */
   uncheckedSendsPrefix: { name: "unchecked-sends-prefix", mode: "record", windowMs: HOUR, graceMs: 5 * MINUTE, clientOnly: false, minSends: 10, minCheckedRatio: 0.1 },
-} as const;
+} as const satisfies Record<string, { name: string; mode: "block" | "record"; recordOnlyAt?: readonly ProtectionLevel[]; windowMs: number; clientOnly: boolean } & Record<string, unknown>>;
 
-/** Counter keys of the signals, built in one place. `ip` is the /64-grouped IP (see ip-group.ts). */
+export type SignalId = keyof typeof SIGNALS;
+
+/** The count thresholds the protection level scales. */
+const COUNTS = ["maxDistinct", "maxNeighbours", "minSends"] as const;
+
+/** A signal's row at a protection level: its counts scaled ({@link scaledCount}), its mode resolved. */
+export function signalAt<K extends SignalId>(id: K, level: ProtectionLevel): SignalRow<K> {
+  return AT_LEVEL[level][id] as SignalRow<K>;
+}
+
+type SignalRow<K extends SignalId> = Omit<(typeof SIGNALS)[K], "mode"> & { mode: "block" | "record" };
+
+/** Every signal at every level, worked out once (the stage reads them on each request). */
+const AT_LEVEL = Object.fromEntries(
+  (["BASIC", "STANDARD", "MAX"] as const).map((level) => [
+    level,
+    Object.fromEntries(
+      (Object.keys(SIGNALS) as SignalId[]).map((id) => {
+        const row: Record<string, unknown> = { ...SIGNALS[id] };
+        for (const c of COUNTS) if (typeof row[c] === "number") row[c] = scaledCount(row[c] as number, level);
+        if ((row.recordOnlyAt as readonly ProtectionLevel[] | undefined)?.includes(level)) row.mode = "record";
+        return [id, row];
+      }),
+    ),
+  ]),
+) as Record<ProtectionLevel, { [K in SignalId]: SignalRow<K> }>;
+
+/**
+ * Counter keys of the signals, built in one place. `ip` is the /64-grouped IP (see ip-group.ts); a
+ * number appears only as its keyed hash (`numberKey`, see number-key.ts), never in clear.
+ */
 export const signalKeys = {
   ipCountry: (svc: string, ip: string, country: string) => `sig:ipc:${svc}:${ip}:${country}`,
   ipNewCountry: (svc: string, ip: string) => `sig:ipc-new:${svc}:${ip}`,
   ipPrefix: (svc: string, ip: string, prefix: string) => `sig:ipp:${svc}:${ip}:${prefix}`,
   ipNewPrefix: (svc: string, ip: string) => `sig:ipp-new:${svc}:${ip}`,
-  seqNumber: (svc: string, e164: string) => `sig:seq-n:${svc}:${e164}`,
-  seqBlock: (svc: string, block: number) => `sig:seq:${svc}:${block}`,
-  seqBlockApproved: (svc: string, block: number) => `sig:seq-ok:${svc}:${block}`,
+  seqNumber: (svc: string, numberKey: string) => `sig:seq-n:${svc}:${numberKey}`,
+  seqBlock: (svc: string, blockKey: string) => `sig:seq:${svc}:${blockKey}`,
+  seqBlockApproved: (svc: string, blockKey: string) => `sig:seq-ok:${svc}:${blockKey}`,
   sendsByIp: (svc: string, ip: string) => `sig:sent-ip:${svc}:${ip}`,
   checksByIp: (svc: string, ip: string) => `sig:chk-ip:${svc}:${ip}`,
   sendsByPrefix: (svc: string, prefix: string) => `sig:sent-px:${svc}:${prefix}`,
@@ -54,6 +95,11 @@ export const signalKeys = {
 /** The block of `blockSize` consecutive numbers an E.164 number falls in (its digits, divided). */
 export function numberBlock(e164: string): number {
   return Math.floor(Number(e164.replace(/\D/g, "")) / SIGNALS.sequentialNumbers.blockSize);
+}
+
+/** A block's counter-key token: keyed like a number, since a block of 100 names a number but for two digits. */
+export function blockKey(numberKey: NumberKey, block: number): string {
+  return numberKey(`block:${block}`);
 }
 
 /** The IP the IP signals key on: a CLIENT request's /64-grouped IP, or null (not looked at). */
@@ -70,6 +116,7 @@ export function signalIp(ctx: Pick<RiskContext, "role" | "ip">): string | null {
 export class SignalRecorder implements RiskObserver {
   constructor(
     private readonly counter: WindowCounter,
+    private readonly numberKey: NumberKey,
     private readonly log?: Logger,
   ) {}
 
@@ -84,7 +131,7 @@ export class SignalRecorder implements RiskObserver {
 
   private async record(outcome: RiskOutcome): Promise<void> {
     if (outcome.type === "approved") {
-      if (outcome.to) await this.counter.incr(signalKeys.seqBlockApproved(outcome.serviceId, numberBlock(outcome.to)), outcome.now);
+      if (outcome.to) await this.counter.incr(signalKeys.seqBlockApproved(outcome.serviceId, blockKey(this.numberKey, numberBlock(outcome.to))), outcome.now);
       return;
     }
     const { ctx } = outcome;
@@ -102,7 +149,7 @@ export class SignalRecorder implements RiskObserver {
       incr.push(signalKeys.sendsByIp(svc, ip));
     }
     // A resend of the same number is one number, not a sequence.
-    await this.firstSeen(incr, signalKeys.seqNumber(svc, phone.e164), signalKeys.seqBlock(svc, numberBlock(phone.e164)), now, SIGNALS.sequentialNumbers.windowMs);
+    await this.firstSeen(incr, signalKeys.seqNumber(svc, this.numberKey(phone.e164)), signalKeys.seqBlock(svc, blockKey(this.numberKey, numberBlock(phone.e164))), now, SIGNALS.sequentialNumbers.windowMs);
     incr.push(signalKeys.sendsByPrefix(svc, phone.prefix));
     await this.counter.incrMany(incr, now);
   }

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../src/clock.js";
+import type { VerificationEvent } from "../../src/events/types.js";
 import { parsePhone } from "../../src/phone.js";
+import { numberKeyer, type NumberKey } from "../../src/risk/number-key.js";
 import { PumpingDetector } from "../../src/risk/pumping-detector.js";
 import { RiskPipeline } from "../../src/risk/pipeline.js";
 import { phoneStage } from "../../src/risk/stages/phone.js";
@@ -27,6 +29,10 @@ export interface FraudFixture {
   services: Services;
   service: ServiceRow;
   dbFile: string;
+  /** What the detector published (AUTO_BLOCKED events), oldest first. */
+  events: VerificationEvent[];
+  /** The keyed number hash the app derives from its CODE_SECRET (here from a test secret). */
+  numberKey: NumberKey;
   /** Another service on the same database. */
   addService(riskSettings?: RiskSettings): Promise<ServiceRow>;
   /** A pipeline of the phone stage followed by `stages`, with `observers`. */
@@ -42,7 +48,8 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
   const store = new SqlStore(db);
   const fraud = new SqlFraudStore(db);
   const counter = new SqlWindowCounter(db);
-  const detector = new PumpingDetector(counter, fraud);
+  const events: VerificationEvent[] = [];
+  const detector = new PumpingDetector({ counter, store: fraud, events: { publish: (e) => void events.push(e) } });
   const services = new Services(store, clock);
   const addService = async (rs: RiskSettings = {}) => {
     const row: ServiceRow = {
@@ -67,6 +74,8 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
     services,
     service,
     dbFile,
+    events,
+    numberKey: numberKeyer("fraud-fixture-secret-0123456789abcdef0123"),
     addService,
     pipeline: (stages, observers = []) => new RiskPipeline([phoneStage, ...stages], clock, observers),
     async close() {

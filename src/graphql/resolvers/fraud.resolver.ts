@@ -13,9 +13,11 @@ import {
 /** Admin operations of the fraud stages (safe list, geo permissions, blocked prefixes, fraud guard, shadow mode). */
 @Resolver()
 export class FraudResolver {
-  @Mutation(() => SafeNumber, { description: "Trust a number: it skips geo permissions, the prefix guard and the signals, never the rate limits (admin)." })
+  @Mutation(() => SafeNumber, {
+    description: "Trust a number, or a range of 1,000 numbers: they skip geo permissions, the prefix guard and the signals, never the rate limits (admin).",
+  })
   async addSafeNumber(
-    @Arg("number", () => String, { description: "E.164, e.g. +14155552671." }) number: string,
+    @Arg("number", () => String, { description: "E.164, e.g. +14155552671, or a 1,000-number range with its last three digits xxx, e.g. +14155552xxx." }) number: string,
     @Arg("note", () => String, { nullable: true, description: "Why it is trusted (up to 200 characters)." }) note: string | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SafeNumber> {
@@ -23,8 +25,8 @@ export class FraudResolver {
     return SafeNumber.from(await ctx.app.fraud.addSafeNumber(number, note ?? null));
   }
 
-  @Mutation(() => Boolean, { description: "Stop trusting a number (admin). False when it was not on the list." })
-  async removeSafeNumber(@Arg("number", () => String, { description: "E.164." }) number: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+  @Mutation(() => Boolean, { description: "Stop trusting a number or range (admin). False when it was not on the list." })
+  async removeSafeNumber(@Arg("number", () => String, { description: "E.164, or a range as added (+14155552xxx)." }) number: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     requireAdmin(ctx.caller);
     return ctx.app.fraud.removeSafeNumber(number);
   }

@@ -1,5 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { VerificationEventType } from "../../events/types.js";
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { AutoBlockEvent, VerificationEventType } from "../../events/types.js";
 import type { WatchEvent } from "../../verification/watch.js";
 import { ChannelEnum, VerificationStatusEnum } from "./enums.js";
 
@@ -15,6 +15,7 @@ export enum VerificationEventTypeEnum {
   EXPIRED = "EXPIRED",
   FAILED = "FAILED",
   RISK_BLOCKED = "RISK_BLOCKED",
+  AUTO_BLOCKED = "AUTO_BLOCKED",
 }
 registerEnumType(VerificationEventTypeEnum, {
   name: "VerificationEventType",
@@ -31,8 +32,54 @@ registerEnumType(VerificationEventTypeEnum, {
     EXPIRED: { description: "The code's time to live passed (pushed by the expiry sweeper)." },
     FAILED: { description: "The code could not be delivered." },
     RISK_BLOCKED: { description: "A start or check was blocked by a risk stage (service feed only; stage, errorCode, country)." },
+    AUTO_BLOCKED: { description: "The SMS-pumping detector blocked (or renewed the block of) a prefix, a range or a country (service feed only; see autoBlock)." },
   },
 });
+
+export enum AutoBlockLevelEnum {
+  PREFIX = "PREFIX",
+  RANGE = "RANGE",
+  COUNTRY = "COUNTRY",
+}
+registerEnumType(AutoBlockLevelEnum, {
+  name: "AutoBlockLevel",
+  description: "What an automatic block covers: one prefix (calling code and 3 digits), a wider range (calling code and 2 digits), or a whole country.",
+});
+
+@ObjectType({ description: "One number a detector rule judged on." })
+export class DetectorFigure {
+  @Field(() => String, { description: "What it counts, e.g. sends, approvals, baselinePerWindow, windowMinutes." })
+  name!: string;
+  @Field(() => Float, { description: "Its value." })
+  value!: number;
+}
+
+@ObjectType({ description: "An automatic block with its evidence: the rule that fired, its figures, and when it lapses unless renewed." })
+export class AutoBlock {
+  @Field(() => AutoBlockLevelEnum, { description: "PREFIX, RANGE or COUNTRY." })
+  level!: AutoBlockLevelEnum;
+  @Field(() => String, { description: "The blocked prefix or range; for a country, its calling code." })
+  prefix!: string;
+  @Field(() => String, { nullable: true, description: "The blocked country (COUNTRY), or the country of the prefix when known." })
+  country!: string | null;
+  @Field(() => String, { description: "The rule that fired (e.g. burst, sustained), or renewed when refused attempts kept the block alive." })
+  rule!: string;
+  @Field(() => String, { description: "The reason stored on the block, as blockedPrefixes shows it." })
+  reason!: string;
+  @Field(() => [DetectorFigure], { description: "The figures the rule judged on." })
+  figures!: DetectorFigure[];
+  @Field(() => Date, { description: "When the block lapses unless renewed." })
+  expiresAt!: Date;
+
+  static from(b: AutoBlockEvent): AutoBlock {
+    return Object.assign(new AutoBlock(), {
+      ...b,
+      level: b.level as AutoBlockLevelEnum,
+      figures: Object.entries(b.figures).map(([name, value]) => Object.assign(new DetectorFigure(), { name, value })),
+      expiresAt: new Date(b.expiresAt),
+    });
+  }
+}
 
 /** Every domain event type has a GraphQL value: adding a type to events/types.ts without one fails to compile. */
 const TYPE_OF: Record<VerificationEventType | "SUBSCRIBED", VerificationEventTypeEnum> = {
@@ -47,6 +94,7 @@ const TYPE_OF: Record<VerificationEventType | "SUBSCRIBED", VerificationEventTyp
   EXPIRED: VerificationEventTypeEnum.EXPIRED,
   FAILED: VerificationEventTypeEnum.FAILED,
   RISK_BLOCKED: VerificationEventTypeEnum.RISK_BLOCKED,
+  AUTO_BLOCKED: VerificationEventTypeEnum.AUTO_BLOCKED,
 };
 
 @ObjectType({ description: "A status change of a verification, or a risk block, as it happens. Never carries the number or the code." })
@@ -71,6 +119,8 @@ export class VerificationEvent {
   errorCode!: number | null;
   @Field(() => String, { nullable: true, description: "Country of the number (ISO alpha-2), when known." })
   country!: string | null;
+  @Field(() => AutoBlock, { nullable: true, description: "AUTO_BLOCKED: the block, its rule, figures and expiry." })
+  autoBlock!: AutoBlock | null;
 
   static from(e: WatchEvent): VerificationEvent {
     return Object.assign(new VerificationEvent(), {
@@ -84,6 +134,7 @@ export class VerificationEvent {
       stage: e.stage ?? null,
       errorCode: e.errorCode ?? null,
       country: e.country ?? null,
+      autoBlock: e.autoBlock ? AutoBlock.from(e.autoBlock) : null,
     });
   }
 }

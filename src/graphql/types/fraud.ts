@@ -35,9 +35,9 @@ export enum PrefixBlockSourceEnum {
 }
 registerEnumType(PrefixBlockSourceEnum, { name: "PrefixBlockSource", description: "MANUAL: set by an admin; AUTO: set by the SMS-pumping detector." });
 
-@ObjectType({ description: "A number the fraud stages trust (it still passes the rate limits)." })
+@ObjectType({ description: "A number, or a range of 1,000 numbers, the fraud stages trust (it still passes the rate limits)." })
 export class SafeNumber {
-  @Field(() => String, { description: "E.164." })
+  @Field(() => String, { description: "E.164, or a 1,000-number range with its last three digits xxx (+14155552xxx)." })
   number!: string;
   @Field(() => String, { nullable: true, description: "Why it is trusted." })
   note!: string | null;

@@ -1,6 +1,7 @@
 import type { Logger } from "../../log.js";
 import { ipGroup } from "../ip-group.js";
 import { consumeAll, LimiterUnavailableError, type Limiter, type LimitSpec } from "../limiter.js";
+import type { NumberKey } from "../number-key.js";
 import { allow, block, type RiskContext, type RiskStage } from "../types.js";
 
 /** The limits the stage enforces besides a service's own buckets; null turns one off. */
@@ -42,14 +43,15 @@ export const DEFAULT_LIMITS: LimitsOptions = {
 /**
  * Every limiter key is built here, in the open: namespace, what is counted, who, and the limit itself
  * (so changing a limit starts a fresh count instead of misreading the old one). Values a caller chooses
- * are URI-encoded, so they cannot contain the `::` separator and forge another key.
+ * are URI-encoded, so they cannot contain the `::` separator and forge another key. A number appears
+ * only as its keyed hash (number-key.ts): limiter keys sit in SQLite, PostgreSQL or Redis in clear.
  */
 export const limitKeys = {
   ip: (kind: "start" | "check", group: string, spec: LimitSpec) => ["ip", kind, group, spec.max, spec.windowMs].join("::"),
-  number: (kind: "start" | "wrong-check", serviceId: string, e164: string, spec: LimitSpec) =>
-    ["number", kind, serviceId, e164, spec.max, spec.windowMs].join("::"),
-  numberFromIp: (serviceId: string, e164: string, group: string, spec: LimitSpec) =>
-    ["number-ip", "wrong-check", serviceId, e164, group, spec.max, spec.windowMs].join("::"),
+  number: (kind: "start" | "wrong-check", serviceId: string, numberKey: string, spec: LimitSpec) =>
+    ["number", kind, serviceId, numberKey, spec.max, spec.windowMs].join("::"),
+  numberFromIp: (serviceId: string, numberKey: string, group: string, spec: LimitSpec) =>
+    ["number-ip", "wrong-check", serviceId, numberKey, group, spec.max, spec.windowMs].join("::"),
   bucket: (serviceId: string, uniqueName: string, value: string, spec: LimitSpec) =>
     ["bucket", serviceId, encodeURIComponent(uniqueName), encodeURIComponent(value), spec.max, spec.windowMs].join("::"),
 };
@@ -84,7 +86,7 @@ interface Item {
  * Per-IP limits apply to CLIENT (publishable) keys: an ADMIN key is a trusted backend whose address is
  * its own server's; such a backend passes the end user's IP as a service bucket value instead.
  */
-export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
+export function limitsStage(deps: { limiter: Limiter; numberKey: NumberKey; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
   const o: LimitsOptions = { ...DEFAULT_LIMITS, ...deps.options };
   /** The wrong-guess points each allowed check took, until it is settled. */
   const taken = new WeakMap<RiskContext, Item[]>();
@@ -93,7 +95,7 @@ export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOp
     appliesTo: ["START", "CHECK"],
     fraud: false,
     async evaluate(ctx: RiskContext) {
-      const planned = plan(ctx, o);
+      const planned = plan(ctx, o, deps.numberKey);
       if ("invalid" in planned) return block("INVALID_PARAMETER", planned.invalid);
       if (planned.items.length === 0) return allow;
       try {
@@ -126,25 +128,25 @@ export function limitsStage(deps: { limiter: Limiter; options?: Partial<LimitsOp
 }
 
 /** Which limits this request counts against, in the order they are consumed. */
-function plan(ctx: RiskContext, o: LimitsOptions): { items: Item[] } | { invalid: string } {
+function plan(ctx: RiskContext, o: LimitsOptions, numberKey: NumberKey): { items: Item[] } | { invalid: string } {
   const items: Item[] = [];
   const kind = ctx.kind === "START" ? "start" : "check";
   const group = ctx.role === "CLIENT" && ctx.ip ? ipGroup(ctx.ip) : null;
   const perIp = kind === "start" ? o.startsPerIp : o.checksPerIp;
   if (group && perIp) items.push({ key: limitKeys.ip(kind, group, perIp), spec: perIp, label: `${kind}s per IP` });
   if (ctx.phone && kind === "start" && o.startsPerNumber) {
-    items.push({ key: limitKeys.number("start", ctx.service.id, ctx.phone.e164, o.startsPerNumber), spec: o.startsPerNumber, label: "starts per number" });
+    items.push({ key: limitKeys.number("start", ctx.service.id, numberKey(ctx.phone.e164), o.startsPerNumber), spec: o.startsPerNumber, label: "starts per number" });
   }
   if (ctx.phone && kind === "check") {
     // Any role: behind an ADMIN key (a backend) the group is the backend's, which makes this per number.
     const from = (ctx.ip ? ipGroup(ctx.ip) : null) ?? "unknown";
     if (o.checksPerNumber) {
       const spec = o.checksPerNumber;
-      items.push({ key: limitKeys.numberFromIp(ctx.service.id, ctx.phone.e164, from, spec), spec, label: "wrong checks per number from one IP group", wrongOnly: true });
+      items.push({ key: limitKeys.numberFromIp(ctx.service.id, numberKey(ctx.phone.e164), from, spec), spec, label: "wrong checks per number from one IP group", wrongOnly: true });
     }
     if (o.failedChecksPerNumber) {
       const spec = o.failedChecksPerNumber;
-      items.push({ key: limitKeys.number("wrong-check", ctx.service.id, ctx.phone.e164, spec), spec, label: "wrong checks per number", wrongOnly: true });
+      items.push({ key: limitKeys.number("wrong-check", ctx.service.id, numberKey(ctx.phone.e164), spec), spec, label: "wrong checks per number", wrongOnly: true });
     }
   }
   if (kind === "start") {
