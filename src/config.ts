@@ -75,6 +75,15 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
   /** Seconds between sweeps that expire pending verifications past their TTL. @default 5 */
   EXPIRY_SWEEP_SECONDS: z.coerce.number().positive().default(5),
+  /**
+   * This instance's own account SID (`AC` + 32 hex), the username of the Twilio-compatible REST API
+   * (`/v2`). Generated on first start and stored in the database when unset.
+   */
+  VERIFY_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-f]{32}$/, "must be AC followed by 32 lowercase hex digits")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   /** Twilio account SID (`AC` + 32 hex). With no credentials, codes go to the local outbox. */
   TWILIO_ACCOUNT_SID: z
     .string()

@@ -25,6 +25,7 @@ export const ErrorCatalog = {
   APPROVAL_TOKEN_INVALID: { errorCode: 20400, message: "The approval token is not valid: malformed, tampered with, expired, or for another service" },
   APPROVAL_TOKEN_USED: { errorCode: 20409, message: "The approval token was already redeemed" },
   INTERNAL: { errorCode: 20500, message: "Internal error" },
+  NOT_IMPLEMENTED: { errorCode: 20501, message: "Not implemented by verify-guard" },
   SERVICE_UNAVAILABLE: { errorCode: 20503, message: "Temporarily unavailable; retry later" },
 } as const;
 

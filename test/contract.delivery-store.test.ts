@@ -13,6 +13,7 @@ const jobFor = (v: VerificationRow, a: SendAttemptRow, runAt = T0): DeliveryJobR
   channel: a.channel,
   status: "pending",
   locale: null,
+  friendlyName: null,
   sealedCode: "sealed",
   attempts: 0,
   runAt,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LOCALES } from "../src/delivery/locales.js";
 import { renderSms, renderVoice, resolveLocale } from "../src/delivery/templates.js";
 import { buildVoiceTwiml } from "../src/delivery/twiml.js";
 
@@ -93,5 +94,20 @@ describe("voice script and TwiML", () => {
 
   it("keeps the whole code and the warning in the call's transcript", () => {
     expect(renderVoice(vars, "fr").transcript).toBe("Votre code de vérification Acme est : 407192. Ne partagez ce code avec personne.");
+  });
+
+  it.each(Object.keys(LOCALES))("ends the %s SMS before the warning when the service turned it off (doNotShareWarningEnabled: false)", (locale) => {
+    const { text } = resolveLocale(locale);
+    const withWarning = renderSms(vars, locale);
+    const without = renderSms(vars, locale, null, false);
+    expect(withWarning.endsWith(text.warning)).toBe(true);
+    expect(without).not.toContain(text.warning);
+    expect(withWarning.startsWith(without)).toBe(true);
+    expect(/(\d{6})/.exec(without)?.[1]).toBe("407192");
+  });
+
+  it("leaves {warning} empty in a service's own template when the warning is off", () => {
+    expect(renderSms(vars, "en", "{code} is your {friendlyName} code. {warning}", false)).toBe("407192 is your Acme code.");
+    expect(renderSms(vars, "en", "{code} is your code", false)).toBe("407192 is your code");
   });
 });

@@ -77,7 +77,7 @@ describe("codes, custom codes and PSD2", () => {
   });
 
   it("approves a PSD2 verification only when the check presents the same amount and payee", async () => {
-    const serviceId = await createCoreService(s, { friendlyName: "Bank" });
+    const serviceId = await createCoreService(s, { friendlyName: "Bank", psd2Enabled: true });
     const to = freshMobile();
     const v = await startVerification(s, { serviceId, to, amount: "EUR 12.50", payee: "Acme Ltd" });
     const code = await latestCode(s, to);
@@ -100,8 +100,14 @@ describe("codes, custom codes and PSD2", () => {
     expect(ok(await check(serviceId, { to, code })).checkVerification.status).toBe("APPROVED");
   });
 
+  it("refuses a PSD2 pair on a service that does not enable PSD2 (60200 naming amount)", async () => {
+    const serviceId = await createCoreService(s, { friendlyName: "Shop" });
+    const r = await s.gql(`mutation($input: StartVerificationInput!) { startVerification(input: $input) { id } }`, { input: { serviceId, to: freshMobile(), channel: "SMS", amount: "10", payee: "A" } });
+    expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200, detail: { field: "amount" } });
+  });
+
   it("refuses a resend that changes the PSD2 pair of the pending verification (60200)", async () => {
-    const serviceId = await createCoreService(s, { friendlyName: "Bank3" });
+    const serviceId = await createCoreService(s, { friendlyName: "Bank3", psd2Enabled: true });
     const to = freshMobile();
     await startVerification(s, { serviceId, to, amount: "10", payee: "A" });
     const r = await s.gql(`mutation($input: StartVerificationInput!) { startVerification(input: $input) { id } }`, { input: { serviceId, to, channel: "SMS", amount: "99", payee: "A" } });

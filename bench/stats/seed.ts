@@ -161,6 +161,7 @@ function generator(opts: Required<Omit<SeedOptions, "serviceIds">> & { serviceId
       channel,
       tags: null,
       converted,
+      attemptId: allowedStart ? sid("VL") : null,
       createdAt,
     };
   };

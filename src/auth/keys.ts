@@ -22,10 +22,26 @@ export function newKey(role: Role): string {
   return (role === "ADMIN" ? "vg_admin_" : "vg_pk_") + randomBytes(32).toString("base64url");
 }
 
+/**
+ * A key's SID as the Twilio-compatible REST API shows it: `SK` and the 32 hex digits of its `VK` id.
+ * It is the username of `twilio(apiKeySid, apiKeySecret, { accountSid })`; like Twilio's, it is not a
+ * secret (admins list it), the key's secret is.
+ */
+export function apiKeySid(keyId: string): string {
+  return "SK" + keyId.slice(2);
+}
+
+/** The instance's account SID: VERIFY_ACCOUNT_SID, or the one generated on first start and stored. */
+export async function instanceAccountSid(store: Pick<Store, "ensureSetting">, configured?: string): Promise<string> {
+  return configured ?? store.ensureSetting("account_sid", newSid("AC"));
+}
+
 export class ApiKeys {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** The instance's account SID (`AC…`), a username every key may be presented with. */
+    readonly accountSid: string,
   ) {}
 
   /** Resolves a bearer header; null when absent. Throws 20401 for a malformed or unknown key. */
@@ -35,6 +51,19 @@ export class ApiKeys {
     if (!m) throw new AppError("UNAUTHENTICATED");
     const row = await this.store.findApiKeyByHash(hashKey(m[1]!));
     if (!row || row.revokedAt !== null) throw new AppError("UNAUTHENTICATED");
+    return { keyId: row.id, role: row.role, serviceId: row.serviceId };
+  }
+
+  /**
+   * Resolves a key presented with a SID as its username (HTTP Basic, as Twilio's SDK sends it): the
+   * instance's account SID with any key (the key decides the role: an admin key gives what Twilio's
+   * account SID and auth token give), or the key's own `SK…` SID. Throws 20401 for anything else,
+   * with the same answer whether the SID or the secret was wrong.
+   */
+  async authenticateSid(sid: string, secret: string): Promise<Caller> {
+    const row = secret ? await this.store.findApiKeyByHash(hashKey(secret)) : null;
+    if (!row || row.revokedAt !== null) throw new AppError("UNAUTHENTICATED");
+    if (sid !== this.accountSid && sid !== apiKeySid(row.id)) throw new AppError("UNAUTHENTICATED");
     return { keyId: row.id, role: row.role, serviceId: row.serviceId };
   }
 

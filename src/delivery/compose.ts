@@ -12,7 +12,7 @@ export function composeMessage(job: DeliveryJobRow, v: VerificationRow, service:
   const locale = job.locale ?? v.locale;
   const vars: TemplateVars = {
     code,
-    friendlyName: service.friendlyName,
+    friendlyName: job.friendlyName ?? service.friendlyName,
     // Whole minutes, never "0 minutes" for a TTL under a minute.
     ttlMinutes: Math.max(1, Math.round(service.ttlSeconds / 60)),
   };
@@ -28,5 +28,5 @@ export function composeMessage(job: DeliveryJobRow, v: VerificationRow, service:
     const script = renderVoice(vars, locale);
     return { ...base, body: script.transcript, twiml: buildVoiceTwiml(script) };
   }
-  return { ...base, body: renderSms(vars, locale, service.smsTemplate), twiml: null };
+  return { ...base, body: renderSms(vars, locale, service.smsTemplate, service.doNotShareWarningEnabled), twiml: null };
 }

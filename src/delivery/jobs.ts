@@ -15,6 +15,8 @@ export interface NewJobInput {
   /** The code to deliver; sealed before it touches the row. */
   code: string;
   locale: string | null;
+  /** A start's custom friendly name (null = the service's). */
+  friendlyName?: string | null;
   codeSecret: string;
   now: number;
 }
@@ -32,6 +34,7 @@ export function newDeliveryJob(input: NewJobInput): DeliveryJobRow {
     channel: input.attempt.channel,
     status: "pending",
     locale: input.locale,
+    friendlyName: input.friendlyName ?? null,
     sealedCode: sealCode(input.codeSecret, id, input.code),
     attempts: 0,
     runAt: input.now,

@@ -35,11 +35,14 @@ export function resolveLocale(locale: string | null | undefined): ResolvedLocale
 /**
  * The SMS for a send. A service's own template (`smsTemplate`) is used as written with {code},
  * {friendlyName}, {ttlMinutes} filled in; it may place the localized warning with {warning}, and when
- * it does not, the warning is appended (in the language of the request), so no text goes out without it.
+ * it does not, the warning is appended (in the language of the request), so no text goes out without
+ * it, unless the service turned the warning off (`doNotShareWarningEnabled: false`, Twilio's flag of
+ * the same name): then the built-in text ends before it and {warning} is left empty.
  */
-export function renderSms(vars: TemplateVars, locale: string | null | undefined, custom?: string | null): string {
+export function renderSms(vars: TemplateVars, locale: string | null | undefined, custom?: string | null, warning = true): string {
   const { text } = resolveLocale(locale);
-  if (!custom) return fill(text.sms, vars, text.rtl);
+  if (!custom) return fill(warning ? text.sms : text.sms.slice(0, -text.warning.length).trimEnd(), vars, text.rtl);
+  if (!warning) return fill(custom.replaceAll("{warning}", "").trim(), vars, text.rtl);
   const withWarning = custom.includes("{warning}") ? custom : `${custom.trimEnd()} {warning}`;
   return fill(withWarning.replaceAll("{warning}", text.warning), vars, text.rtl);
 }

@@ -20,6 +20,8 @@ export interface DeliveryJobRow {
   status: DeliveryJobStatus;
   /** Locale asked for at this start (a resend may ask for another language than the first send). */
   locale: string | null;
+  /** The name this send uses instead of the service's (a start's custom friendly name); null = the service's. */
+  friendlyName: string | null;
   /**
    * The code, sealed with AES-256-GCM under a key derived from CODE_SECRET (delivery/seal.ts); wiped
    * when the job reaches a final state. Never the code in clear.

@@ -39,6 +39,12 @@ export interface ServiceRow {
   skipSmsToLandlines: boolean;
   smsEnabled: boolean;
   callEnabled: boolean;
+  /** Whether verifications show what is known of the number (country, line type). */
+  lookupEnabled: boolean;
+  /** Whether starts may carry a PSD2 amount and payee. */
+  psd2Enabled: boolean;
+  /** Whether messages end with the "do not share this code" warning. */
+  doNotShareWarningEnabled: boolean;
   smsTemplate: string | null;
   riskSettings: RiskSettings;
   createdAt: number;
@@ -108,6 +114,8 @@ export interface RiskDecisionRow {
   channel: string | null;
   tags: string | null;
   converted: boolean;
+  /** The send attempt (VL…) an allowed start made; null for checks, blocks and rows from before it was kept. */
+  attemptId: string | null;
   createdAt: number;
 }
 
@@ -171,8 +179,11 @@ export interface Store {
   approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult>;
   /** Guarded like approve; counts a wrong attempt and moves to MAX_ATTEMPTS_REACHED at the limit. */
   recordWrongCheck(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult>;
-  /** Guarded: only PENDING rows move. Returns the moved row or null. */
-  setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED", now: number): Promise<VerificationRow | null>;
+  /**
+   * Guarded: only PENDING rows move. Returns the moved row or null. APPROVED here is an admin's
+   * approval without a code (Twilio's `Status=approved` update); a check approves through `approve`.
+   */
+  setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number): Promise<VerificationRow | null>;
   /** Moves every PENDING row whose TTL passed to EXPIRED and returns them (for events). */
   expireDue(now: number, limit?: number): Promise<VerificationRow[]>;
   listSendAttempts(verificationId: string): Promise<SendAttemptRow[]>;
@@ -182,6 +193,13 @@ export interface Store {
   insertDecision(row: RiskDecisionRow): Promise<void>;
   /** Marks the START decisions of a verification as converted (Twilio's conversion_status). */
   markConverted(verificationId: string): Promise<void>;
+
+  // instance settings
+  /**
+   * The value stored under `key`, storing `value` first when there is none. Concurrent callers (other
+   * instances starting at the same time) all get the one value that won.
+   */
+  ensureSetting(key: string, value: string): Promise<string>;
 
   /** Runs a raw health probe (SELECT 1). */
   ping(): Promise<void>;

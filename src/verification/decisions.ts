@@ -15,7 +15,7 @@ export interface BlockRecord {
  * the stage, code and reason. Fraud statistics are queries over these rows, so every start and check
  * writes exactly one, whatever its outcome.
  */
-export function decisionRow(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; block?: BlockRecord }): RiskDecisionRow {
+export function decisionRow(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; attemptId?: string | null; block?: BlockRecord }): RiskDecisionRow {
   const { ctx } = risk;
   return {
     id: newSid("VD"),
@@ -36,6 +36,7 @@ export function decisionRow(risk: PipelineResult, kind: "START" | "CHECK", opts:
     channel: ctx.channel,
     tags: Object.keys(ctx.tags).length ? JSON.stringify(ctx.tags) : null,
     converted: false,
+    attemptId: opts.attemptId ?? null,
     createdAt: ctx.now,
   };
 }

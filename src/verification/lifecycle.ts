@@ -2,7 +2,7 @@ import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/worker.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
-import { AppError, ErrorCatalog, isAppError } from "../errors.js";
+import { AppError, ErrorCatalog, invalidParameter, isAppError } from "../errors.js";
 import type { EventPublisher, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
@@ -14,7 +14,7 @@ import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
 import { assertResendMatches, resendCode } from "./resend.js";
 import type { ApprovalTokens } from "./approval-tokens.js";
-import { assertCheckInput, assertStartInput, notFound, notPendingError } from "./rules.js";
+import { assertCheckInput, assertStartInput, assertStartPrivileges, notFound, notPendingError, sendCapError } from "./rules.js";
 
 export interface StartInput {
   serviceId: string;
@@ -25,11 +25,22 @@ export interface StartInput {
   amount?: string | null;
   payee?: string | null;
   countryHint?: string | null;
-  /** False = `riskCheck: DISABLE` (admin only; the resolver enforces the role). */
+  /** False = `riskCheck: DISABLE` (admin keys only). */
   riskCheck?: boolean;
+  /** Up to 10 tags kept on the decision row (keys 1-64, values up to 256 characters). */
   tags?: Record<string, string>;
   rateLimitValues?: Record<string, string>;
+  /** The name this send's message uses instead of the service's (1 to 30 characters). */
+  customFriendlyName?: string | null;
+  /**
+   * The end user's IP, passed by a backend (admin keys only): the request then counts against that IP
+   * (per-IP limits, IP signals, the decision row) as if the end user had called with a client key.
+   */
+  deviceIp?: string | null;
 }
+
+/** A verification named by its id, or (as Twilio allows in place of the SID) by its number's pending one. */
+export type VerificationRef = { id: string } | { to: string };
 
 export interface CheckInput {
   serviceId: string;
@@ -78,6 +89,7 @@ export class Lifecycle {
   }
 
   async start(input: StartInput, origin: RequestOrigin): Promise<VerificationRow> {
+    assertStartPrivileges(input, origin.caller);
     const service = await this.service(input.serviceId);
     assertStartInput(service, input);
 
@@ -87,8 +99,9 @@ export class Lifecycle {
       rawTo: input.to,
       countryHint: input.countryHint ?? undefined,
       channel: input.channel,
-      ip: origin.ip,
-      role: origin.caller.role,
+      // A backend's DeviceIp is an end user's address: the IP rules treat it as a client key's.
+      ip: input.deviceIp ?? origin.ip,
+      role: input.deviceIp ? "CLIENT" : origin.caller.role,
       riskCheck: input.riskCheck ?? true,
       tags: input.tags ?? {},
       rateLimitValues: input.rateLimitValues ?? {},
@@ -140,12 +153,13 @@ export class Lifecycle {
       maxSendAttempts: service.maxSendAttempts,
       now,
       // The transactional outbox: the send job (code sealed) commits with the send attempt.
-      job: (v, a) => newDeliveryJob({ verification: v, attempt: a, code: codeFor(v), locale: input.locale ?? v.locale, codeSecret: this.d.codeSecret, now }),
+      job: (v, a) =>
+        newDeliveryJob({ verification: v, attempt: a, code: codeFor(v), locale: input.locale ?? v.locale, friendlyName: input.customFriendlyName?.trim() ?? null, codeSecret: this.d.codeSecret, now }),
     });
 
     if (result.kind === "max_sends") {
       await this.record(risk, "START", { verificationId: result.verification.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } });
-      throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
+      throw sendCapError(result.verification, now);
     }
     const v = result.verification;
     // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
@@ -154,7 +168,7 @@ export class Lifecycle {
     // The job is committed: wake the delivery worker. The send happens in the background, so this
     // request never waits on the provider (and a crash from here on loses nothing).
     this.d.dispatcher.notify();
-    await this.record(risk, "START", { verificationId: v.id });
+    await this.record(risk, "START", { verificationId: v.id, attemptId: result.attempt.id });
     await this.d.pipeline.observe({ type: "sent", ctx: risk.ctx, verificationId: v.id });
     return v;
   }
@@ -237,12 +251,43 @@ export class Lifecycle {
     return { verification: after, valid: false, approvalToken: null };
   }
 
-  async cancel(serviceId: string, id: string): Promise<VerificationRow> {
-    const v = await this.get(serviceId, id);
+  /** PENDING to CANCELED: its code stops working. A final verification answers 20404. */
+  async cancel(serviceId: string, ref: string | VerificationRef): Promise<VerificationRow> {
+    const v = await this.find(serviceId, typeof ref === "string" ? { id: ref } : ref);
     const moved = await this.d.store.setFinalStatus(v.id, "CANCELED", this.d.clock.now());
     if (!moved) throw notFound();
     this.publish(moved, "CANCELED");
     return moved;
+  }
+
+  /**
+   * PENDING to APPROVED without a code: the caller verified the user some other way (Twilio's
+   * `Status=approved` update). Only admin keys may (the adapters check the role, as for cancel). It
+   * counts as a conversion, like a right code, so statistics and the pumping detector see it.
+   */
+  async approve(serviceId: string, ref: VerificationRef): Promise<VerificationRow> {
+    const v = await this.find(serviceId, ref);
+    const now = this.d.clock.now();
+    const moved = await this.d.store.setFinalStatus(v.id, "APPROVED", now);
+    if (!moved) throw notFound();
+    await this.d.store.markConverted(moved.id);
+    const prefix = parsePhone(moved.to);
+    await this.d.pipeline.observe({ type: "approved", serviceId, verificationId: moved.id, prefix: prefix.ok ? prefix.phone.prefix : null, now, to: moved.to });
+    this.publish(moved, "APPROVED");
+    return moved;
+  }
+
+  /**
+   * One verification of a service by id, or the PENDING one of a number: an unknown id, another
+   * service's, or a number with nothing pending answer 20404 alike.
+   */
+  async find(serviceId: string, ref: VerificationRef): Promise<VerificationRow> {
+    if ("id" in ref) return this.get(serviceId, ref.id);
+    const parsed = parsePhone(ref.to);
+    if (!parsed.ok) throw invalidParameter("to", parsed.reason);
+    const v = await this.d.store.findPending(serviceId, parsed.phone.e164);
+    if (!v) throw notFound();
+    return this.current(v);
   }
 
   /** Marks a verification FAILED (e.g. the provider refused the number) and tells subscribers. */
@@ -256,6 +301,11 @@ export class Lifecycle {
   async get(serviceId: string, id: string): Promise<VerificationRow> {
     const v = await this.d.store.getVerification(id);
     if (!v || v.serviceId !== serviceId) throw notFound();
+    return this.current(v);
+  }
+
+  /** The row as it stands now: a PENDING one past its TTL is moved to EXPIRED first. */
+  private async current(v: VerificationRow): Promise<VerificationRow> {
     const now = this.d.clock.now();
     if (v.status === "PENDING" && v.expiresAt <= now) {
       const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
@@ -263,7 +313,7 @@ export class Lifecycle {
         this.publish(expired, "EXPIRED");
         return expired;
       }
-      return (await this.d.store.getVerification(id)) ?? v;
+      return (await this.d.store.getVerification(v.id)) ?? v;
     }
     return v;
   }
@@ -293,7 +343,7 @@ export class Lifecycle {
         verificationId: pending.id,
         block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason },
       });
-      throw new AppError("MAX_SEND_ATTEMPTS_REACHED");
+      throw sendCapError(pending, now);
     }
     assertResendMatches(this.d.codeSecret, pending, input);
   }
@@ -333,11 +383,16 @@ export class Lifecycle {
       errorCode: ErrorCatalog[code].errorCode,
       country: risk.ctx.phone?.country ?? null,
     });
-    // Input errors may say what was wrong; fraud blocks say only their code (no hints for attackers).
-    return new AppError(code, code === "INVALID_PARAMETER" ? reason : undefined, { retryAfterSeconds });
+    // Input errors may say what was wrong (stages write "field: why", and the field is named in
+    // detail.field as every 60200 names it); fraud blocks say only their code (no hints for attackers).
+    if (code === "INVALID_PARAMETER") {
+      const named = /^(\w+): ([^]*)$/.exec(reason);
+      return named ? invalidParameter(named[1]!, named[2]!) : new AppError(code, reason);
+    }
+    return new AppError(code, undefined, { retryAfterSeconds });
   }
 
-  private async record(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; block?: BlockRecord }): Promise<void> {
+  private async record(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; attemptId?: string; block?: BlockRecord }): Promise<void> {
     await this.d.store.insertDecision(decisionRow(risk, kind, opts));
   }
 

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import type { Caller } from "../auth/keys.js";
 import { AppError, invalidParameter } from "../errors.js";
 import type { ServiceRow, VerificationRow } from "../store/types.js";
 import { CUSTOM_CODE_RE } from "./codes.js";
@@ -7,6 +9,19 @@ import type { CheckInput, StartInput } from "./lifecycle.js";
  * The lifecycle's input rules and the answers it gives for verifications it cannot act on. Kept apart
  * from the flow in lifecycle.ts so each reads on its own.
  */
+
+/** Bounds on a start's tags (kept on its decision row). */
+export const TAG_BOUNDS = { maxTags: 10, maxKeyLength: 64, maxValueLength: 256 } as const;
+
+/**
+ * What only a trusted backend (an admin key) may ask of a start: skipping the fraud stages, and naming
+ * the end user's IP (a client key could otherwise pick the IP its requests count against).
+ */
+export function assertStartPrivileges(input: StartInput, caller: Caller): void {
+  if (caller.role === "ADMIN") return;
+  if (input.riskCheck === false) throw new AppError("FORBIDDEN", "riskCheck: DISABLE needs an admin key");
+  if (input.deviceIp != null) throw new AppError("FORBIDDEN", "deviceIp needs an admin key");
+}
 
 /** A start's own input, checked against its service before anything is read or counted (60223, 60200). */
 export function assertStartInput(service: ServiceRow, input: StartInput): void {
@@ -19,6 +34,24 @@ export function assertStartInput(service: ServiceRow, input: StartInput): void {
   }
   if (input.locale != null && !/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/.test(input.locale)) throw invalidParameter("locale", "must be a language tag such as en or pt-BR");
   if ((input.amount == null) !== (input.payee == null)) throw invalidParameter(input.amount == null ? "amount" : "payee", "amount and payee go together (PSD2)");
+  if (input.amount != null && !service.psd2Enabled) throw invalidParameter("amount", "PSD2 is not enabled for this service (psd2Enabled)");
+  if (input.customFriendlyName != null) {
+    const n = input.customFriendlyName.trim();
+    if (n.length < 1 || n.length > 30) throw invalidParameter("customFriendlyName", "must be 1 to 30 characters");
+  }
+  if (input.deviceIp != null && !isIP(input.deviceIp)) throw invalidParameter("deviceIp", "must be an IPv4 or IPv6 address");
+  assertTags(input.tags ?? {});
+}
+
+function assertTags(tags: Record<string, string>): void {
+  const b = TAG_BOUNDS;
+  const entries = Object.entries(tags);
+  if (entries.length > b.maxTags) throw invalidParameter("tags", `at most ${b.maxTags}`);
+  for (const [key, value] of entries) {
+    if (!key || key.length > b.maxKeyLength || typeof value !== "string" || value.length > b.maxValueLength) {
+      throw invalidParameter("tags", `keys 1-${b.maxKeyLength} and values up to ${b.maxValueLength} characters`);
+    }
+  }
 }
 
 /** A check names its verification (by number or id) and brings a plausible code (60200). */
@@ -29,13 +62,30 @@ export function assertCheckInput(input: CheckInput): void {
 
 
 /**
+ * What a verification shows of its number: country and line type, or nothing when the service turned
+ * lookups off (Twilio's lookup_enabled). The number is parsed either way: the risk stages need it.
+ */
+export function lookupOf(service: Pick<ServiceRow, "lookupEnabled">, v: Pick<VerificationRow, "countryCode" | "lineType">): { countryCode: string | null; lineType: string | null } | null {
+  return service.lookupEnabled ? { countryCode: v.countryCode, lineType: v.lineType } : null;
+}
+
+/**
  * The answer to a check of a verification that is no longer PENDING, as Twilio gives it: 60202 while a
  * verification that used up its check attempts would still be within its TTL, 20404 for everything
  * else (approved, canceled, expired, failed, or a spent one past its TTL).
  */
 export function notPendingError(v: VerificationRow, now: number): AppError {
-  if (v.status === "MAX_ATTEMPTS_REACHED" && v.expiresAt > now) return new AppError("MAX_CHECK_ATTEMPTS_REACHED");
+  if (v.status === "MAX_ATTEMPTS_REACHED" && v.expiresAt > now) return new AppError("MAX_CHECK_ATTEMPTS_REACHED", undefined, { retryAfterSeconds: secondsLeft(v, now) });
   return notFound();
+}
+
+/** 60203: the pending verification used up its sends; a fresh one can be started once it expires. */
+export function sendCapError(v: VerificationRow, now: number): AppError {
+  return new AppError("MAX_SEND_ATTEMPTS_REACHED", undefined, { retryAfterSeconds: secondsLeft(v, now) });
+}
+
+function secondsLeft(v: VerificationRow, now: number): number {
+  return Math.max(1, Math.ceil((v.expiresAt - now) / 1000));
 }
 
 /** 20404, the same words for unknown, another service's, and no-longer-pending verifications. */

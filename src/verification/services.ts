@@ -14,6 +14,9 @@ export interface ServiceSettings {
   skipSmsToLandlines?: boolean;
   smsEnabled?: boolean;
   callEnabled?: boolean;
+  lookupEnabled?: boolean;
+  psd2Enabled?: boolean;
+  doNotShareWarningEnabled?: boolean;
   smsTemplate?: string | null;
   riskSettings?: RiskSettings;
 }
@@ -28,6 +31,10 @@ export const SERVICE_DEFAULTS = {
   skipSmsToLandlines: false,
   smsEnabled: true,
   callEnabled: true,
+  lookupEnabled: true,
+  psd2Enabled: false,
+  // Twilio's default is false; every text we send has carried the warning, and still does unless a service opts out.
+  doNotShareWarningEnabled: true,
 } as const;
 
 function validate(s: ServiceSettings): void {

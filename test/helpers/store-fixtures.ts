@@ -17,6 +17,9 @@ export function serviceRow(over: Partial<ServiceRow> = {}): ServiceRow {
     skipSmsToLandlines: false,
     smsEnabled: true,
     callEnabled: true,
+    lookupEnabled: true,
+    psd2Enabled: false,
+    doNotShareWarningEnabled: true,
     smsTemplate: null,
     riskSettings: {},
     createdAt: T0,
@@ -93,6 +96,7 @@ export function decisionRow(serviceId: string, over: Partial<RiskDecisionRow> = 
     channel: "SMS",
     tags: null,
     converted: false,
+    attemptId: null,
     createdAt: T0,
     ...over,
   };

@@ -37,6 +37,14 @@ export class ApiKeyResolver {
     return (await ctx.app.store.listApiKeys(serviceId)).map(ApiKey.from);
   }
 
+  @Query(() => String, {
+    description: "This instance's account SID (AC…, admin): the username of the Twilio-compatible REST API under /v2, with an API key as the password.",
+  })
+  accountSid(@Ctx() ctx: GraphQLContext): string {
+    requireAdmin(ctx.caller);
+    return ctx.app.apiKeys.accountSid;
+  }
+
   @Query(() => [OutboxMessage], {
     description: "Messages the development outbox holds, newest first (admin). Empty when Twilio delivers.",
   })

@@ -1,13 +1,12 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { requireAdmin, requireServiceAccess } from "../../auth/keys.js";
-import { AppError } from "../../errors.js";
+import { AppError, invalidParameter } from "../../errors.js";
 import type { VerificationRow } from "../../store/types.js";
+import { lookupOf } from "../../verification/rules.js";
 import type { GraphQLContext } from "../context.js";
 import { OPERATION_COST } from "../cost.js";
 import { ChannelEnum, RiskCheckEnum } from "../types/enums.js";
-import { ApprovalTokenRedemption, CheckVerificationInput, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
-
-const MAX_TAGS = 10;
+import { ApprovalTokenRedemption, CheckVerificationInput, Lookup, StartVerificationInput, Verification, VerificationCheck } from "../types/verification.js";
 
 @Resolver(() => Verification)
 export class VerificationResolver {
@@ -17,14 +16,6 @@ export class VerificationResolver {
   })
   async startVerification(@Arg("input", () => StartVerificationInput, { description: "Who to verify, and how." }) input: StartVerificationInput, @Ctx() ctx: GraphQLContext): Promise<Verification> {
     const caller = requireServiceAccess(ctx.caller, input.serviceId);
-    if (input.riskCheck === RiskCheckEnum.DISABLE && caller.role !== "ADMIN") {
-      throw new AppError("FORBIDDEN", "riskCheck: DISABLE needs an admin key");
-    }
-    const tags = input.tags ?? [];
-    if (tags.length > MAX_TAGS) throw new AppError("INVALID_PARAMETER", `tags: at most ${MAX_TAGS}`, { detail: { field: "tags" } });
-    for (const t of tags) {
-      if (!t.key || t.key.length > 64 || t.value.length > 256) throw new AppError("INVALID_PARAMETER", "tags: keys 1-64 and values up to 256 characters", { detail: { field: "tags" } });
-    }
     const v = await ctx.app.lifecycle.start(
       {
         serviceId: input.serviceId,
@@ -36,8 +27,10 @@ export class VerificationResolver {
         amount: input.amount,
         payee: input.payee,
         riskCheck: input.riskCheck !== RiskCheckEnum.DISABLE,
-        tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+        tags: Object.fromEntries((input.tags ?? []).map((t) => [t.key, t.value])),
         rateLimitValues: Object.fromEntries((input.rateLimits ?? []).map((r) => [r.uniqueName, r.value])),
+        customFriendlyName: input.customFriendlyName,
+        deviceIp: input.deviceIp,
       },
       { caller, ip: ctx.ip },
     );
@@ -98,17 +91,38 @@ export class VerificationResolver {
     return this.view(ctx, await ctx.app.lifecycle.cancel(serviceId, id));
   }
 
-  @Query(() => Verification, {
-    description: "One verification of a service (admin, or a client key of that service). Unknown, or of another service: 20404.",
-    complexity: OPERATION_COST,
+  @Mutation(() => Verification, {
+    description: "Approve a pending verification without a code (admin), for a user verified some other way. A final one answers 20404.",
   })
-  async verification(
+  async approveVerification(
     @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
     @Arg("id", () => ID, { description: "The verification (VE…)." }) id: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<Verification> {
+    requireAdmin(ctx.caller);
+    return this.view(ctx, await ctx.app.lifecycle.approve(serviceId, { id }));
+  }
+
+  @Query(() => Verification, {
+    description:
+      "One verification of a service, by id or by the number of its pending one (admin, or a client key of that service). Unknown, another service's, or nothing pending for the number: 20404.",
+    complexity: OPERATION_COST,
+  })
+  async verification(
+    @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
+    @Arg("id", () => ID, { nullable: true, description: "The verification (VE…)." }) id: string | undefined,
+    @Arg("to", () => String, { nullable: true, description: "Or the number (E.164) of the pending verification." }) to: string | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Verification> {
     requireServiceAccess(ctx.caller, serviceId);
-    return this.view(ctx, await ctx.app.lifecycle.get(serviceId, id));
+    if ((id == null) === (to == null)) throw invalidParameter("id", "pass either id or to");
+    return this.view(ctx, await ctx.app.lifecycle.find(serviceId, id != null ? { id } : { to: to! }));
+  }
+
+  @FieldResolver(() => Lookup, { description: "Country and line type of the number (both null when the service's lookupEnabled is off)." })
+  async lookup(@Root() v: Verification, @Ctx() ctx: GraphQLContext): Promise<Lookup> {
+    const shown = lookupOf(await ctx.app.services.get(v.serviceId), v.row);
+    return Object.assign(new Lookup(), shown ?? { countryCode: null, lineType: null });
   }
 
   private async view(ctx: GraphQLContext, v: VerificationRow): Promise<Verification> {

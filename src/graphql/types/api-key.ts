@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { apiKeySid } from "../../auth/keys.js";
 import type { ApiKeyRow } from "../../store/types.js";
 import { RoleEnum } from "./enums.js";
 
@@ -6,6 +7,8 @@ import { RoleEnum } from "./enums.js";
 export class ApiKey {
   @Field(() => ID, { description: "VK + 32 hex." })
   id!: string;
+  @Field(() => String, { description: "SK + the same 32 hex: the key's username on the Twilio-compatible REST API, twilio(sid, secret, { accountSid })." })
+  sid!: string;
   @Field(() => RoleEnum, { description: "ADMIN or CLIENT." })
   role!: RoleEnum;
   @Field(() => ID, { nullable: true, description: "The one service a CLIENT key may use." })
@@ -18,7 +21,7 @@ export class ApiKey {
   revokedAt!: Date | null;
 
   static from(r: ApiKeyRow): ApiKey {
-    return Object.assign(new ApiKey(), { ...r, role: r.role as RoleEnum, createdAt: new Date(r.createdAt), revokedAt: r.revokedAt ? new Date(r.revokedAt) : null });
+    return Object.assign(new ApiKey(), { ...r, sid: apiKeySid(r.id), role: r.role as RoleEnum, createdAt: new Date(r.createdAt), revokedAt: r.revokedAt ? new Date(r.revokedAt) : null });
   }
 }
 

@@ -23,6 +23,12 @@ export class Service {
   smsEnabled!: boolean;
   @Field(() => Boolean, { description: "Whether the voice (CALL) channel is enabled." })
   callEnabled!: boolean;
+  @Field(() => Boolean, { description: "Whether verifications show what is known of the number (lookup: country, line type)." })
+  lookupEnabled!: boolean;
+  @Field(() => Boolean, { description: "Whether starts may carry a PSD2 amount and payee (60200 otherwise)." })
+  psd2Enabled!: boolean;
+  @Field(() => Boolean, { description: "Whether SMS end with the localized 'do not share this code' warning." })
+  doNotShareWarningEnabled!: boolean;
   @Field(() => String, { nullable: true, description: "Custom message template with {code}, {friendlyName}, {ttlMinutes}; null = built-in localized text." })
   smsTemplate!: string | null;
   @Field(() => Date, { description: "When the service was created." })
@@ -63,6 +69,12 @@ export class CreateServiceInput {
   smsEnabled?: boolean;
   @Field(() => Boolean, { nullable: true, description: "Default true." })
   callEnabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Default true." })
+  lookupEnabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Default false." })
+  psd2Enabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Default true (Twilio's default is false)." })
+  doNotShareWarningEnabled?: boolean;
   @Field(() => String, { nullable: true, description: "Must contain {code}." })
   smsTemplate?: string;
 }
@@ -87,6 +99,12 @@ export class UpdateServiceInput {
   smsEnabled?: boolean;
   @Field(() => Boolean, { nullable: true, description: "Enable the CALL channel." })
   callEnabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Show what is known of the number on verifications." })
+  lookupEnabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "Allow PSD2 amount and payee on starts." })
+  psd2Enabled?: boolean;
+  @Field(() => Boolean, { nullable: true, description: "End SMS with the do-not-share warning." })
+  doNotShareWarningEnabled?: boolean;
   @Field(() => String, { nullable: true, description: "Must contain {code}." })
   smsTemplate?: string;
 }

@@ -42,8 +42,8 @@ export class Verification {
   valid!: boolean;
   @Field(() => [SendCodeAttempt], { description: "Every send, oldest first." })
   sendCodeAttempts!: SendCodeAttempt[];
-  @Field(() => Lookup, { description: "Country and line type of the number." })
-  lookup!: Lookup;
+  /** The row's lookup; the `lookup` field resolver shows it when the service's lookupEnabled allows. */
+  row!: VerificationRow;
   @Field(() => String, { nullable: true, description: "PSD2 amount given at start." })
   amount!: string | null;
   @Field(() => String, { nullable: true, description: "PSD2 payee given at start." })
@@ -64,7 +64,7 @@ export class Verification {
       status: v.status as VerificationStatusEnum,
       valid: v.status === "APPROVED",
       sendCodeAttempts: attempts.map(SendCodeAttempt.from),
-      lookup: { countryCode: v.countryCode, lineType: v.lineType },
+      row: v,
       amount: v.amount,
       payee: v.payee,
       expiresAt: new Date(v.expiresAt),
@@ -154,6 +154,10 @@ export class StartVerificationInput {
   tags?: TagInput[];
   @Field(() => [RateLimitValueInput], { nullable: true, description: "Values for the service's named rate limits." })
   rateLimits?: RateLimitValueInput[];
+  @Field(() => String, { nullable: true, description: "A name for this message instead of the service's (1 to 30 characters)." })
+  customFriendlyName?: string;
+  @Field(() => String, { nullable: true, description: "The end user's IP, from a backend (admin keys only): per-IP limits and signals count it." })
+  deviceIp?: string;
 }
 
 @InputType({ description: "Check a code. Identify the verification by `to` (its pending one) or by `verificationId`." })

@@ -1,6 +1,6 @@
 import type { DeliveryJobBuilder, DeliveryJobRow } from "../delivery.js";
 import { insertValues, rowColumns, rowMapper, selectList } from "../schema/define.js";
-import { apiKeys, deliveryJobs, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
+import { apiKeys, deliveryJobs, instanceSettings, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
 import { adhoc, get, query, run, type Db } from "../sql/query.js";
 import type {
   ApiKeyRow,
@@ -87,6 +87,9 @@ const q = {
   attemptByProviderSid: query<{ providerSid: string }, SendAttemptRow>(`select ${A} from send_attempts where provider_sid = :providerSid limit 1`),
 
   insertDecision: query<RiskDecisionRow>(`insert into risk_decisions ${insertValues(riskDecisions)}`),
+  // Concurrent first starts of several instances: one insert wins, every one reads the winner's value.
+  insertSetting: query<{ key: string; value: string }>(`insert into instance_settings ${insertValues(instanceSettings)} on conflict (key) do nothing`),
+  setting: query<{ key: string }, { value: string }>("select value from instance_settings where key = :key"),
   markConverted: query<{ verificationId: string }>(
     "update risk_decisions set converted = true where verification_id = :verificationId and kind = 'START' and outcome = 'ALLOWED' and converted = false",
   ),
@@ -216,7 +219,7 @@ export class SqlStore implements Store {
     return { kind: "not_pending", verification: await this.getVerification(id) };
   }
 
-  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED", now: number): Promise<VerificationRow | null> {
+  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number): Promise<VerificationRow | null> {
     return (await this.db.get(q.setFinal, { id, status, now })) ?? null;
   }
 
@@ -243,6 +246,11 @@ export class SqlStore implements Store {
     await this.db.transaction(function* () {
       yield* run(q.markConverted, { verificationId });
     });
+  }
+
+  async ensureSetting(key: string, value: string): Promise<string> {
+    await this.db.run(q.insertSetting, { key, value });
+    return (await this.db.get(q.setting, { key }))!.value;
   }
 
   ping(): Promise<void> {

@@ -42,4 +42,5 @@ export const {
   riskCounters,
   approvalKeys,
   approvalRedemptions,
+  instanceSettings,
 } = deriveTables(sqlite);

@@ -20,6 +20,12 @@ export const services = table("services", {
   skipSmsToLandlines: bool("skip_sms_to_landlines").notNull(),
   smsEnabled: bool("sms_enabled").notNull().default(true),
   callEnabled: bool("call_enabled").notNull().default(true),
+  /** Whether verifications answer with what is known of the number (Twilio's lookup_enabled). */
+  lookupEnabled: bool("lookup_enabled").notNull().default(true),
+  /** Whether starts may carry a PSD2 amount and payee (Twilio's psd2_enabled). */
+  psd2Enabled: bool("psd2_enabled").notNull().default(false),
+  /** Whether messages end with the "do not share this code" warning (Twilio's do_not_share_warning_enabled). */
+  doNotShareWarningEnabled: bool("do_not_share_warning_enabled").notNull().default(true),
   /** Service-specific message template with {code}, {friendlyName}, {ttlMinutes}; null = built-in. */
   smsTemplate: text("sms_template"),
   /** JSON: risk settings (protection level, shadow stages, rate-limit buckets, budget). Shape in store/types.ts. */
@@ -115,6 +121,8 @@ export const deliveryJobs = table(
     channel: text("channel", CHANNELS).notNull(),
     status: text("status", ["pending", "sending", "sent", "failed", "canceled"]).notNull(),
     locale: text("locale"),
+    /** The name this send uses instead of the service's (a start's customFriendlyName); null = the service's. */
+    friendlyName: text("friendly_name"),
     /** AES-256-GCM sealed code (key derived from CODE_SECRET); null once the job is final. */
     sealedCode: text("sealed_code"),
     attempts: int("attempts").notNull().default(0),
@@ -166,6 +174,8 @@ export const riskDecisions = table(
     tags: text("tags"),
     /** Set once the verification this start created or resent was approved (Twilio's conversion_status). */
     converted: bool("converted").notNull().default(false),
+    /** The send attempt (VL…) an allowed start made: Twilio's verification attempt sid. */
+    attemptId: text("attempt_id"),
     createdAt: int64("created_at").notNull(),
   },
   (t) => {
@@ -174,6 +184,7 @@ export const riskDecisions = table(
     t.index("risk_decisions_created_idx", ["createdAt", "id"]);
     t.index("risk_decisions_service_idx", ["serviceId", "createdAt", "id"]);
     t.index("risk_decisions_verification_idx", ["verificationId"]);
+    t.index("risk_decisions_attempt_idx", ["attemptId"], { where: "attempt_id is not null" });
     t.index("risk_decisions_to_idx", ["to", "createdAt", "id"]);
     t.index("risk_decisions_outcome_idx", ["serviceId", "outcome", "createdAt", "id"]);
     t.index("risk_decisions_country_idx", ["serviceId", "country", "createdAt", "id"]);
@@ -409,3 +420,9 @@ export const approvalRedemptions = table(
   },
   (t) => t.index("approval_redemptions_expires_idx", ["expiresAt"]),
 );
+
+/** Instance-wide values created once and shared by every instance (e.g. the Twilio-style account SID). */
+export const instanceSettings = table("instance_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
