@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
 import type { AddressInfo } from "node:net";
-import { ApiKeys } from "./auth/keys.js";
+import { ApiKeys, instanceAccountSid } from "./auth/keys.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { DeliveryChannel } from "./delivery/channel.js";
@@ -16,6 +16,7 @@ import { ClientIpResolver } from "./http/client-ip.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { mountTwilioWebhook } from "./http/twilio-webhook.js";
 import { mountJwks } from "./http/jwks.js";
+import { createRestRouter } from "./rest/router.js";
 import { createLogger, type Logger } from "./log.js";
 import { openStreams } from "./events/stream.js";
 import { createMetricsServer, mountMetrics } from "./http/metrics.js";
@@ -152,7 +153,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return token;
   } };
   const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing });
-  const apiKeys = new ApiKeys(store, clock);
+  const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID));
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
   const serviceAdmin = new Services(store, clock);
@@ -169,10 +170,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const metricsOnMainPort = config.METRICS_PORT === undefined && (config.METRICS_TOKEN !== undefined || config.NODE_ENV !== "production");
   if (config.METRICS_PORT === undefined && !metricsOnMainPort) log.warn("metrics: /metrics is off (production without METRICS_TOKEN or METRICS_PORT)");
   const metricsServer = config.METRICS_PORT === undefined ? null : createMetricsServer({ metrics, token: config.METRICS_TOKEN ?? null, log });
+  const clientIp = new ClientIpResolver(config.trustProxy);
   const http = createHttpServer({
     schema,
     app: services,
-    clientIp: new ClientIpResolver(config.trustProxy),
+    clientIp,
     // Depth and cost limits per role, checked before any resolver runs, over HTTP and WebSocket alike.
     costLimits: {
       ADMIN: { maxDepth: config.GRAPHQL_MAX_DEPTH, maxComplexity: config.GRAPHQL_MAX_COMPLEXITY },
@@ -185,6 +187,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     onResponse: (route, method, status, seconds) => metrics.httpSeconds.observe({ route, method, status: String(status) }, seconds),
     routes: (router) => {
+      // The Twilio-compatible REST API (Verify v2): the same domain as GraphQL behind Twilio's wire format.
+      router.use("/v2", createRestRouter({ app: services, clientIp, publicUrl: config.PUBLIC_URL }));
       // Twilio's status callbacks, when they can be verified (auth token) and were asked for (PUBLIC_URL).
       if (twilio?.statusCallbackUrl && config.TWILIO_AUTH_TOKEN && config.PUBLIC_URL) {
         mountTwilioWebhook(router, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL, store, jobs: deliveryJobs, events: publisher, clock, log, metrics });

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       `verify-guard listening on ${url}/graphql (GraphiQL: open it in a browser)`,
       `  store: ${db}; delivery: ${describeDelivery(config)}`,
       `  auth: send  Authorization: Bearer <api key>  (ADMIN_API_KEY, or the key printed on first start)`,
+      `  Twilio-compatible REST API: ${url}/v2  (account SID ${app.services.apiKeys.accountSid}; password: an API key)`,
     ].join("\n") + "\n",
   );
   let stopping = false;
