@@ -26,6 +26,8 @@ import {
  * verifications; everything else answers 20403, and another service's verification looks exactly
  * like one that does not exist (20404).
  */
+const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { alreadyRevoked apiKey { id revokedAt } } }`;
+
 describe("auth: roles", () => {
   let s: TestServer;
   let a: string; // the client's service
@@ -57,7 +59,8 @@ describe("auth: roles", () => {
       const listed = ok(await s.gql<{ apiKeys: Record<string, unknown>[] }>(`query($id: ID) { apiKeys(serviceId: $id) { id role serviceId } }`, { id: a })).apiKeys;
       expect(listed).toContainEqual({ id: key.id, role: "CLIENT", serviceId: a });
       expect(JSON.stringify(listed)).not.toContain(key.secret);
-      expect(ok(await s.gql<{ revokeApiKey: boolean }>(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.id })).revokeApiKey).toBe(true);
+      const revoked = ok(await s.gql<{ revokeApiKey: { alreadyRevoked: boolean; apiKey: { id: string; revokedAt: string | null } } }>(REVOKE, { id: key.id })).revokeApiKey;
+      expect(revoked).toMatchObject({ alreadyRevoked: false, apiKey: { id: key.id, revokedAt: expect.any(String) } });
     });
 
     it("refuses a CLIENT key without a service and an ADMIN key bound to one (60200)", async () => {
@@ -75,8 +78,8 @@ describe("auth: roles", () => {
     });
 
     it("cannot revoke its own key (it would lock everyone out)", async () => {
-      const keyId = queryDb<{ id: string }>(s, "select id from api_keys where name = 'ADMIN_API_KEY'")[0]!.id;
-      expect(errorOf(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: keyId }))).toMatchObject({ errorCode: 60200 });
+      const keyId = queryDb<{ id: string }>(s, "select id from api_keys where origin = 'ADMIN_API_KEY'")[0]!.id;
+      expect(errorOf(await s.gql(REVOKE, { id: keyId }))).toMatchObject({ errorCode: 60200 });
     });
   });
 
@@ -102,7 +105,7 @@ describe("auth: roles", () => {
       ["read the outbox", OUTBOX, {}],
       ["create keys", CREATE_API_KEY, { role: "CLIENT", serviceId: "<a>" }],
       ["list keys", `query { apiKeys { id } }`, {}],
-      ["revoke keys", `mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: "<self>" }],
+      ["revoke keys", REVOKE, { id: "<self>" }],
       ["cancel a verification", CANCEL, { serviceId: "<a>", id: "VE00000000000000000000000000000000" }],
       ["start a verification on another service", START, { input: { serviceId: "<b>", to: "+447400100010", channel: "SMS" } }],
       ["check a verification on another service", CHECK, { input: { serviceId: "<b>", to: "+447400100010", code: "123456" } }],
@@ -131,7 +134,7 @@ describe("auth: roles", () => {
     it("stops working once revoked (20401), while other keys keep working", async () => {
       const key = await createClientKey(s, a);
       await startVerification(s, { serviceId: a, to: freshMobile() }, key.secret);
-      ok(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.id }));
+      ok(await s.gql(REVOKE, { id: key.id }));
 
       const r = await s.gql(START, { input: { serviceId: a, to: freshMobile(), channel: "SMS" } }, key.secret);
       expect(errorOf(r)).toMatchObject({ code: "UNAUTHENTICATED", errorCode: 20401 });
@@ -151,7 +154,7 @@ describe("auth: roles", () => {
     it("gets 20401 on everything", async () => {
       const made = ok(await s.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(CREATE_API_KEY, { role: "ADMIN", name: "ops" })).createApiKey;
       expect(ok(await s.gql<{ services: unknown[] }>(`query { services { id } }`, {}, made.secret)).services.length).toBeGreaterThan(0);
-      ok(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: made.apiKey.id }));
+      ok(await s.gql(REVOKE, { id: made.apiKey.id }));
       expect(errorOf(await s.gql(`query { services { id } }`, {}, made.secret))).toMatchObject({ code: "UNAUTHENTICATED", errorCode: 20401 });
     });
   });

@@ -64,6 +64,10 @@ describe.each(storeBackends())("Store contract on $name", (backend) => {
       expect(await store.revokeApiKey(admin.id, T0 + 5)).toBe(true);
       expect(await store.revokeApiKey(admin.id, T0 + 6)).toBe(false);
       expect((await store.findApiKeyByHash(admin.keyHash))?.revokedAt).toBe(T0 + 5);
+      expect((await store.getApiKey(admin.id))?.revokedAt).toBe(T0 + 5);
+      expect(await store.getApiKey("VK00000000000000000000000000000000")).toBeNull();
+      await store.touchApiKey(admin.id, T0 + 7);
+      expect(await store.getApiKey(admin.id)).toMatchObject({ lastUsedAt: T0 + 7, expiresAt: null, origin: null });
       expect(await store.countAdminKeys()).toBe(before);
       const s = await newService();
       const client = apiKeyRow({ role: "CLIENT", serviceId: s.id });

@@ -61,6 +61,12 @@ export interface ApiKeyRow {
   name: string | null;
   createdAt: number;
   revokedAt: number | null;
+  /** Last successful authentication (coalesced: at most one write a minute per key and instance). */
+  lastUsedAt: number | null;
+  /** When the key stops working; null = never. */
+  expiresAt: number | null;
+  /** "ADMIN_API_KEY" for the row that variable created; null for keys made through the API. */
+  origin: "ADMIN_API_KEY" | null;
 }
 
 export interface VerificationRow {
@@ -148,6 +154,9 @@ export interface Store {
   countAdminKeys(): Promise<number>;
   listApiKeys(serviceId?: string): Promise<ApiKeyRow[]>;
   revokeApiKey(id: string, at: number): Promise<boolean>;
+  getApiKey(id: string): Promise<ApiKeyRow | null>;
+  /** Records a successful authentication (callers coalesce: not a write per request). */
+  touchApiKey(id: string, at: number): Promise<void>;
 
   // verifications
   getVerification(id: string): Promise<VerificationRow | null>;

@@ -29,7 +29,7 @@ export function serviceRow(over: Partial<ServiceRow> = {}): ServiceRow {
 }
 
 export function apiKeyRow(over: Partial<ApiKeyRow> = {}): ApiKeyRow {
-  return { id: newSid("VK"), keyHash: newSid("VK"), role: "ADMIN", serviceId: null, name: null, createdAt: T0, revokedAt: null, ...over };
+  return { id: newSid("VK"), keyHash: newSid("VK"), role: "ADMIN", serviceId: null, name: null, createdAt: T0, revokedAt: null, lastUsedAt: null, expiresAt: null, origin: null, ...over };
 }
 
 export function verificationRow(serviceId: string, over: Partial<VerificationRow> = {}): VerificationRow {

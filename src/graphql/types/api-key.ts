@@ -19,10 +19,36 @@ export class ApiKey {
   createdAt!: Date;
   @Field(() => Date, { nullable: true, description: "Revoked, if it was." })
   revokedAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: "Last successful use, to the minute (null if never used)." })
+  lastUsedAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: "When the key stops working (null: never)." })
+  expiresAt!: Date | null;
+  @Field(() => Boolean, { description: "True for the key the ADMIN_API_KEY variable names: changing the variable revokes it at the next start." })
+  fromEnvironment!: boolean;
 
   static from(r: ApiKeyRow): ApiKey {
-    return Object.assign(new ApiKey(), { ...r, sid: apiKeySid(r.id), role: r.role as RoleEnum, createdAt: new Date(r.createdAt), revokedAt: r.revokedAt ? new Date(r.revokedAt) : null });
+    const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+    return Object.assign(new ApiKey(), {
+      id: r.id,
+      sid: apiKeySid(r.id),
+      role: r.role as RoleEnum,
+      serviceId: r.serviceId,
+      name: r.name,
+      createdAt: new Date(r.createdAt),
+      revokedAt: date(r.revokedAt),
+      lastUsedAt: date(r.lastUsedAt),
+      expiresAt: date(r.expiresAt),
+      fromEnvironment: r.origin === "ADMIN_API_KEY",
+    });
   }
+}
+
+@ObjectType({ description: "The answer to revokeApiKey: the key as it is now, and whether it was revoked already." })
+export class ApiKeyRevocation {
+  @Field(() => ApiKey, { description: "The key, with its revokedAt (the first revocation's time when it was revoked already)." })
+  apiKey!: ApiKey;
+  @Field(() => Boolean, { description: "True when the key had been revoked before this call (nothing changed)." })
+  alreadyRevoked!: boolean;
 }
 
 @ObjectType({ description: "A new key and its secret: store the secret now, it is not shown again." })

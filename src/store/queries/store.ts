@@ -38,6 +38,8 @@ const q = {
     (d) => `select ${K} from api_keys where (${d.text(":serviceId")} is null or service_id = :serviceId) order by created_at, id`,
   ),
   revokeApiKey: query<{ id: string; at: number }>("update api_keys set revoked_at = :at where id = :id and revoked_at is null"),
+  apiKeyById: query<{ id: string }, ApiKeyRow>(`select ${K} from api_keys where id = :id`),
+  touchApiKey: query<{ id: string; at: number }>("update api_keys set last_used_at = :at where id = :id"),
 
   verificationById: query<{ id: string }, VerificationRow>(`select ${V} from verifications where id = :id`),
   pending: query<{ serviceId: string; to: string }, VerificationRow>(`select ${V} from verifications where service_id = :serviceId and to_number = :to and status = 'PENDING'`),
@@ -157,6 +159,14 @@ export class SqlStore implements Store {
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
     return (await this.db.run(q.revokeApiKey, { id, at })) > 0;
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRow | null> {
+    return (await this.db.get(q.apiKeyById, { id })) ?? null;
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    await this.db.run(q.touchApiKey, { id, at });
   }
 
   async getVerification(id: string): Promise<VerificationRow | null> {

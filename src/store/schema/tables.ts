@@ -45,6 +45,12 @@ export const apiKeys = table(
     name: text("name"),
     createdAt: int64("created_at").notNull(),
     revokedAt: int64("revoked_at"),
+    /** Last successful authentication, written at most once a minute per key and instance. */
+    lastUsedAt: int64("last_used_at"),
+    /** When the key stops working; null = never. */
+    expiresAt: int64("expires_at"),
+    /** "ADMIN_API_KEY" for the row that variable created (revoked when the variable changes). */
+    origin: text("origin", ["ADMIN_API_KEY"]),
   },
   (t) => t.uniqueIndex("api_keys_hash_idx", ["keyHash"]),
 );
