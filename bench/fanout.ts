@@ -64,7 +64,9 @@ function countdown(n: number, ms: number, what: string): { hit(): void; done: Pr
  */
 export async function runFanout(s: BenchSettings, log: (line: string) => void): Promise<FanoutResults> {
   const dir = mkdtempSync(join(tmpdir(), "vg-bench-fanout-"));
-  const server = await spawnServer(SERVER_MAIN, benchServerEnv(dir));
+  // One key and one address hold every subscriber here: lift the per-key and per-address WebSocket limits.
+  const many = String(Math.max(100, s.subscribers));
+  const server = await spawnServer(SERVER_MAIN, { ...benchServerEnv(dir), WS_MAX_SUBSCRIPTIONS_PER_KEY: many, WS_MAX_SOCKETS_PER_KEY: many, WS_MAX_SOCKETS_PER_IP: many });
   const clients: Client[] = [];
   try {
     const graphqlUrl = `${server.url}/graphql`;

@@ -14,6 +14,7 @@ import type { AppServices } from "./graphql/context.js";
 import { buildVerifySchema } from "./graphql/schema.js";
 import { ClientIpResolver } from "./http/client-ip.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
+import { MemorySlots, RedisSlots } from "./http/slots.js";
 import { mountTwilioWebhook } from "./http/twilio-webhook.js";
 import { mountJwks } from "./http/jwks.js";
 import { createRestRouter } from "./rest/router.js";
@@ -153,7 +154,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return token;
   } };
   const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing });
-  const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID));
+  const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID), log);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
   const serviceAdmin = new Services(store, clock);
@@ -181,6 +182,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
       CLIENT: { maxDepth: config.GRAPHQL_MAX_DEPTH, maxComplexity: Math.min(config.GRAPHQL_CLIENT_MAX_COMPLEXITY, config.GRAPHQL_MAX_COMPLEXITY) },
     },
     introspection: config.INTROSPECTION,
+    // WebSocket and subscription counts: in Redis when REDIS_URL is set, so the limits hold across instances.
+    slots: redis ? new RedisSlots(redis.client, redis.prefix, log) : new MemorySlots(),
+    wsLimits: {
+      subscriptionsPerKey: config.WS_MAX_SUBSCRIPTIONS_PER_KEY,
+      subscriptionsPerSocket: config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      socketsPerKey: config.WS_MAX_SOCKETS_PER_KEY,
+      socketsPerIp: config.WS_MAX_SOCKETS_PER_IP,
+    },
     ready: async () => {
       await database.ping();
       await redis?.ping();

@@ -55,6 +55,14 @@ export const EnvSchema = z.object({
   GRAPHQL_CLIENT_MAX_COMPLEXITY: z.coerce.number().int().min(10).max(1_000_000).default(40),
   /** Who may introspect the schema (GraphiQL's schema fetch): `key` (any API key) or `public` (anyone). @default "key" */
   INTROSPECTION: z.enum(["key", "public"]).default("key"),
+  /** Subscriptions one API key may hold at once, across its sockets (and every instance when REDIS_URL is set). @default 100 */
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** Subscriptions one WebSocket may hold at once. @default 20 */
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** WebSockets one API key may hold open at once. @default 100 */
+  WS_MAX_SOCKETS_PER_KEY: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** WebSockets one client IP group (IPv6 per /64) may hold open at once. @default 50 */
+  WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(50),
   /** Starts per client IP (IPv6 per /64), CLIENT keys only: `MAX/SECONDS` or `off`. @default "20/3600" */
   LIMIT_STARTS_PER_IP: limitVar("20/3600"),
   /** Checks per client IP (IPv6 per /64), CLIENT keys only. @default "10/60" */

@@ -16,6 +16,8 @@ import type { ClientIpResolver } from "./client-ip.js";
 import { renderOfflineGraphiQL } from "./graphiql.js";
 import { acceptableRequestId, requestContext } from "../log.js";
 import { sendHttpError } from "./respond.js";
+import type { Slots } from "./slots.js";
+import { WsLimits, type WsLimitOptions } from "./ws-limits.js";
 import { serveGraphqlWs } from "./ws-server.js";
 
 export interface HttpDeps {
@@ -34,6 +36,9 @@ export interface HttpDeps {
   costLimits: CostLimitsByRole;
   /** Who may introspect the schema: key holders (default) or anyone (`INTROSPECTION=public`). */
   introspection: IntrospectionAccess;
+  /** Where WebSocket and subscription counts live (in-process, or Redis across instances), and the limits. */
+  slots: Slots;
+  wsLimits?: Partial<WsLimitOptions>;
 }
 
 export interface HttpServer {
@@ -54,7 +59,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const graphiql = renderOfflineGraphiQL();
 
   const formatError = createFormatError(deps.app.log);
-  const wsCleanup = serveGraphqlWs({ schema: deps.schema, app: deps.app, clientIp: deps.clientIp, costLimits: deps.costLimits, formatError }, wsServer);
+  const limits = new WsLimits({ slots: deps.slots, apiKeys: deps.app.apiKeys, log: deps.app.log, options: deps.wsLimits });
+  const wsCleanup = serveGraphqlWs({ schema: deps.schema, app: deps.app, clientIp: deps.clientIp, costLimits: deps.costLimits, formatError, limits }, wsServer);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: deps.schema,
@@ -71,6 +77,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
           return {
             async drainServer() {
               await wsCleanup.dispose();
+              await limits.close();
             },
           };
         },

@@ -7,14 +7,18 @@ import type { AppServices, GraphQLContext } from "../graphql/context.js";
 import { costErrors, type CostLimitsByRole } from "../graphql/cost.js";
 import type { createFormatError } from "../graphql/errors.js";
 import type { ClientIpResolver } from "./client-ip.js";
+import { AppError } from "../errors.js";
 import { authenticate } from "./auth-gate.js";
 import { requestContext } from "../log.js";
+import type { SocketSlots, WsLimits } from "./ws-limits.js";
 
 /** What graphql-ws keeps per socket (`ctx.extra`) besides the socket and its upgrade request. */
 export type SocketState = {
   ip?: string | null;
   /** The caller `connection_init` authenticated; every socket past onConnect has one. */
   caller?: Caller;
+  /** The socket's and its subscriptions' slots (ws-limits.ts). */
+  slots?: SocketSlots;
 };
 
 export interface WsDeps {
@@ -23,6 +27,7 @@ export interface WsDeps {
   clientIp: ClientIpResolver;
   costLimits: CostLimitsByRole;
   formatError: ReturnType<typeof createFormatError>;
+  limits: WsLimits;
 }
 
 /**
@@ -49,11 +54,33 @@ export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
         const caller = await wsCaller(ctx.connectionParams);
         // Returning false closes the socket with 4403 Forbidden (graphql-ws CloseCode.Forbidden).
         if (!caller) return false;
-        ctx.extra.caller = caller;
-        ctx.extra.ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
+        const ip = deps.clientIp.resolve(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers["x-forwarded-for"]);
+        const { socket } = ctx.extra;
+        let slots: SocketSlots | null;
+        try {
+          // Over a socket limit: closed with 4429 (the `false` below then changes nothing).
+          slots = await deps.limits.connect(socket, caller, ip);
+        } catch (err) {
+          app.log.error("websocket limits unavailable", { error: String(err) });
+          socket.close(1011, "20503 Temporarily unavailable; retry later");
+          return false;
+        }
+        if (!slots) return false;
+        if (socket.readyState !== socket.OPEN) {
+          // The client left while its slots were taken: onClose has run already, so give them back here.
+          await deps.limits.disconnect(socket, slots);
+          return false;
+        }
+        Object.assign(ctx.extra, { caller, ip, slots });
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onClose: async (ctx) => {
+        if (ctx.extra.slots) await deps.limits.disconnect(ctx.extra.socket, ctx.extra.slots).catch((err: unknown) => app.log.warn("could not release a websocket's slots", { error: String(err) }));
+      },
+      onComplete: async (ctx, id) => {
+        if (ctx.extra.slots) await deps.limits.unsubscribe(ctx.extra.slots, id).catch((err: unknown) => app.log.warn("could not release a subscription's slot", { error: String(err) }));
+      },
+      onSubscribe: async (ctx, id, payload) => {
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -65,7 +92,16 @@ export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
         if (invalid.length) return invalid;
         const tooCostly = costErrors(deps.schema, document, deps.costLimits[ctx.extra.caller!.role]);
         if (tooCostly.length) return [...tooCostly];
-        if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation")];
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError("Unable to identify operation")];
+        if (operation.operation === "subscription") {
+          // Over the socket's or the key's limit: an `error` for this subscription; the socket stays usable.
+          const refused = await deps.limits.subscribe(ctx.extra.slots!, id).catch((err: unknown) => {
+            app.log.error("websocket limits unavailable", { error: String(err) });
+            return new GraphQLError("Temporarily unavailable", { originalError: new AppError("SERVICE_UNAVAILABLE") });
+          });
+          if (refused) return [refused];
+        }
         return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       context: async (ctx): Promise<GraphQLContext> => {
