@@ -136,7 +136,7 @@ describe("REST API authentication and roles", () => {
     const key = await createKey("CLIENT", serviceA);
     const client = twilioClient(s, key.apiKey.sid, key.secret, accountSid);
     await client.verify.v2.services(serviceA).verifications.create({ to: freshMobile(), channel: "sms" });
-    ok(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: key.apiKey.id }));
+    ok(await s.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { alreadyRevoked } }`, { id: key.apiKey.id }));
     expect(await restError(client.verify.v2.services(serviceA).verifications.create({ to: freshMobile(), channel: "sms" }))).toMatchObject({ status: 401, code: 20003 });
   });
 });
