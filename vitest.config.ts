@@ -13,7 +13,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
     // Probes PostgreSQL/Redis once and prints which scale-out suites run (and why not).
-    globalSetup: ["test/helpers/backends.global-setup.ts"],
+    // Bundles the browser pages into dist/web (GraphiQL, /demo, /admin), as `npm run build` does.
+    globalSetup: ["test/helpers/backends.global-setup.ts", "test/helpers/web.global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -13,8 +13,12 @@ import { createEventBus, type VerifyPubSub } from "./events/pubsub.js";
 import type { AppServices } from "./graphql/context.js";
 import { buildVerifySchema } from "./graphql/schema.js";
 import { ClientIpResolver } from "./http/client-ip.js";
+import { createOriginPolicy } from "./http/cors.js";
+import { ensureDemoService } from "./http/pages/demo.js";
+import { mountPages } from "./http/pages/mount.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { MemorySlots, RedisSlots } from "./http/slots.js";
+import { loadWebBundles } from "./http/web-bundles.js";
 import { mountTwilioWebhook } from "./http/twilio-webhook.js";
 import { mountJwks } from "./http/jwks.js";
 import { createRestRouter } from "./rest/router.js";
@@ -42,6 +46,7 @@ import type { LimitsOptions } from "./risk/stages/limits.js";
 import { openRedisBackends } from "./redis.js";
 import { openDatabase } from "./store/open.js";
 import type { Store } from "./store/types.js";
+import { ConsentRecords } from "./verification/consent.js";
 import { Lifecycle } from "./verification/lifecycle.js";
 import { Services } from "./verification/services.js";
 import { EventWatcher } from "./verification/watch.js";
@@ -140,6 +145,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     detector,
     numberKey: numberKeyer(config.codeSecret),
   });
+  const consent = new ConsentRecords({ store: database.consent, clock, retentionDays: config.CONSENT_RETENTION_DAYS });
   const approvals = new ApprovalTokens({
     store: metrics.timed("approvals", database.approvals),
     clock,
@@ -153,7 +159,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics.approvalTokens.inc({ service: v.serviceId });
     return token;
   } };
-  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing });
+  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing, consent });
   const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID), log);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
@@ -163,7 +169,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const stats = new FraudStats({ stats: database.stats, store, prices });
   const decisionLog = new DecisionLog(database.stats);
   const watcher = new EventWatcher({ pubSub, store, lifecycle, clock });
-  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals };
+  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent };
   gaugeOf(metrics, "verify_guard_open_subscriptions", "GraphQL subscriptions streaming in this process.", openStreams);
   const schema = await buildVerifySchema(pubSub);
   // /metrics: on METRICS_PORT alone when set; else on the main port, behind METRICS_TOKEN when set,
@@ -172,6 +178,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (config.METRICS_PORT === undefined && !metricsOnMainPort) log.warn("metrics: /metrics is off (production without METRICS_TOKEN or METRICS_PORT)");
   const metricsServer = config.METRICS_PORT === undefined ? null : createMetricsServer({ metrics, token: config.METRICS_TOKEN ?? null, log });
   const clientIp = new ClientIpResolver(config.trustProxy);
+  // DEMO_PAGE: the Demo service and its publishable key, made on the first start.
+  const demo = config.demoPage ? await ensureDemoService({ dataDir: config.dataDir, services: serviceAdmin, apiKeys, log }) : null;
+  const bundles = loadWebBundles();
   const http = createHttpServer({
     schema,
     app: services,
@@ -190,6 +199,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
       socketsPerKey: config.WS_MAX_SOCKETS_PER_KEY,
       socketsPerIp: config.WS_MAX_SOCKETS_PER_IP,
     },
+    origins: createOriginPolicy(config.CORS_ORIGINS, config.PUBLIC_URL),
+    // The development outbox panel shows codes: only with the outbox, never in production.
+    pages: (router) => mountPages(router, { bundles, app: services, demo, outboxPanel: outbox !== null && config.NODE_ENV !== "production" }),
     ready: async () => {
       await database.ping();
       await redis?.ping();
@@ -217,6 +229,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
       approvals.sweep().catch((err) => log.error("approval redemption sweep failed", { error: String(err) }));
     }, config.EXPIRY_SWEEP_SECONDS * 1000);
     sweeper.unref();
+  }
+  // Consent records past CONSENT_RETENTION_DAYS go, hourly (and once now), in small batches.
+  let consentPurge: NodeJS.Timeout | undefined;
+  if (opts.sweeper !== false) {
+    const purge = () => void consent.purgeExpired().catch((err) => log.error("consent purge failed", { error: String(err) }));
+    purge();
+    consentPurge = setInterval(purge, 3600_000);
+    consentPurge.unref();
   }
 
   return {
@@ -248,6 +268,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async close() {
       if (sweeper) clearInterval(sweeper);
       if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      if (consentPurge) clearInterval(consentPurge);
       await http.stop();
       await dispatcher.stop();
       await database.close();

@@ -6,7 +6,7 @@ import { z } from "zod";
 /**
  * Every environment variable verify-guard reads, parsed once at start-up.
  * A bad value stops the process with a message that names the variable (see {@link loadConfig}).
- * `.env.example` and the README's configuration table document each one (test/config.test.ts fails
+ * `.env.example` and the configuration table (docs/configuration.md) document each one (test/config.test.ts fails
  * when they drift). Exported so that test can read the variable names.
  */
 /** A limit as `MAX/SECONDS` (e.g. `20/3600`), or `off`: parsed to { max, windowMs } or null. */
@@ -22,6 +22,9 @@ function limitVar(def: string) {
       return { max, windowMs: seconds * 1000 };
     });
 }
+
+/** An origin as browsers send it: scheme, host, optional port, nothing else. */
+const ORIGIN_RE = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
 export const EnvSchema = z.object({
   /** HTTP port for GraphQL, GraphiQL, health and webhooks. @default 4000 */
@@ -141,7 +144,21 @@ export const EnvSchema = z.object({
   APPROVAL_KEY_ROTATION_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
   /** The `iss` of approval tokens. @default PUBLIC_URL, else "verify-guard" */
   APPROVAL_TOKEN_ISSUER: z.string().min(1).optional(),
+  /**
+   * Origins (scheme://host[:port]) whose pages may call the API from a browser, comma-separated; `*` for
+   * any. Empty = none: only pages this server serves (same origin). @default ""
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((o) => o === "*" || ORIGIN_RE.test(o)), "must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path), or *"),
+  /** `on` serves the demo sign-up page at /demo. @default on with the embedded SQLite store outside production, else off */
+  DEMO_PAGE: z.enum(["on", "off"]).optional(),
+  /** Days consent records are kept before they are deleted (evidence of opt-in; TCPA claims run 4 years). @default 1461 */
+  CONSENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(1461),
 });
+
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -155,6 +172,8 @@ export interface Config extends Env {
   codeSecret: string;
   /** Parsed TRUST_PROXY. */
   trustProxy: string[];
+  /** DEMO_PAGE resolved: its default depends on the store and NODE_ENV. */
+  demoPage: boolean;
 }
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
@@ -195,7 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (e.NODE_ENV === "production") throw new ConfigError("Invalid configuration:\n  CODE_SECRET: required in production");
     codeSecret = readOrCreateSecret(join(dataDir, "code-secret"));
   }
-  return { ...e, database, dataDir, codeSecret, trustProxy };
+  // The demo page belongs to a try-it-out install: the embedded store, not production.
+  const demoPage = e.DEMO_PAGE ? e.DEMO_PAGE === "on" : database.kind === "sqlite" && e.NODE_ENV !== "production";
+  return { ...e, database, dataDir, codeSecret, trustProxy, demoPage };
 }
 
 function readOrCreateSecret(path: string): string {

@@ -15,7 +15,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp({ config });
-  const url = await app.listen();
+  let url: string;
+  try {
+    url = await app.listen();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      process.stderr.write(`verify-guard: port ${config.PORT} is already in use on ${config.HOST}: stop what is using it, or start with another PORT\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const db = config.database.kind === "sqlite" ? `SQLite ${config.database.file}` : "PostgreSQL";
   process.stdout.write(
     [
@@ -23,6 +32,8 @@ async function main(): Promise<void> {
       `  store: ${db}; delivery: ${describeDelivery(config)}`,
       `  auth: send  Authorization: Bearer <api key>  (ADMIN_API_KEY, or the key printed on first start)`,
       `  Twilio-compatible REST API: ${url}/v2  (account SID ${app.services.apiKeys.accountSid}; password: an API key)`,
+      ...(config.demoPage ? [`  demo sign-up page: ${url}/demo`] : []),
+      `  admin dashboard: ${url}/admin`,
     ].join("\n") + "\n",
   );
   let stopping = false;

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createServer as createNetServer } from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, EnvSchema, loadConfig } from "../src/config.js";
 
 /**
- * Configuration: one validated place (src/config.ts), documented in .env.example and the README, and a
+ * Configuration: one validated place (src/config.ts), documented in .env.example and docs/configuration.md, and a
  * bad value stops start-up with a message that names the variable, both through loadConfig and for
  * the real built server started as `npm start` starts it.
  */
@@ -86,6 +87,16 @@ describe("loadConfig", () => {
     expect(c.dataDir).toBe("./data");
   });
 
+  it.each([
+    [{}, true],
+    [{ NODE_ENV: "production", CODE_SECRET: "s".repeat(32) }, false],
+    [{ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x" }, false],
+    [{ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", DEMO_PAGE: "on" }, true],
+    [{ DEMO_PAGE: "off" }, false],
+  ])("serves the demo page by default only on the embedded store outside production: %j → %s", (env, on) => {
+    expect(loadConfig({ ...base(), ...env }).demoPage).toBe(on);
+  });
+
   it("generates a development CODE_SECRET once, keeps it private in the data dir, and reuses it", () => {
     const first = loadConfig(base()).codeSecret;
     expect(first).toMatch(/^[0-9a-f]{64}$/);
@@ -94,14 +105,14 @@ describe("loadConfig", () => {
   });
 });
 
-describe(".env.example and the README", () => {
+describe(".env.example and docs/configuration.md", () => {
   it("list every variable of the config schema, and nothing else", () => {
     expect(Object.keys(envExample()).sort()).toEqual(schemaVariables);
   });
 
-  it("name every variable in the README's configuration table", () => {
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const section = /## Configuration\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? "";
+  it("name every variable in the configuration table (docs/configuration.md)", () => {
+    const doc = readFileSync(join(root, "docs", "configuration.md"), "utf8");
+    const section = /## Variables\n([\s\S]*)$/.exec(doc)?.[1] ?? "";
     const missing = schemaVariables.filter((v) => !section.includes(`\`${v}\``));
     expect(missing).toEqual([]);
   });
@@ -175,8 +186,10 @@ describe("the built server (node dist/src/main.js, as npm start runs it)", () =>
     const key = /Generated an admin API key \(shown once, stored hashed\): (\S+)/.exec(first.out.stdout)?.[1];
     expect(key).toMatch(/^vg_admin_/);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const services = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ services { id } }" }) });
-    expect(await services.json()).toEqual({ data: { services: [] } });
+    // The embedded default serves the demo page, for which the first start made the Demo service.
+    expect(first.out.stdout).toContain(`demo sign-up page: ${url}/demo`);
+    const services = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ services { friendlyName requireConsent } }" }) });
+    expect(await services.json()).toEqual({ data: { services: [{ friendlyName: "Demo", requireConsent: true }] } });
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
 
@@ -184,9 +197,23 @@ describe("the built server (node dist/src/main.js, as npm start runs it)", () =>
     const second = run(env);
     const url2 = await second.listening();
     expect(second.out.stdout).not.toMatch(/Generated an admin API key/);
-    const again = await fetch(`${url2}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ services { id } }" }) });
-    expect(await again.json()).toEqual({ data: { services: [] } });
+    const again = await fetch(`${url2}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ services { friendlyName } }" }) });
+    expect(await again.json()).toEqual({ data: { services: [{ friendlyName: "Demo" }] } }); // not a second one
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 60_000);
+
+  it("says in one line, without a stack trace, that the port is taken when it is", async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const p = run({ PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: `file:${join(data, "busy.db")}`, LOG_LEVEL: "silent", DEMO_PAGE: "off" });
+      expect(await p.exited).toBe(1);
+      expect(p.out.stderr).toBe(`verify-guard: port ${port} is already in use on 127.0.0.1: stop what is using it, or start with another PORT\n`);
+      expect(p.out.stdout).not.toMatch(/listening|\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
 });

@@ -41,19 +41,19 @@ describe("error codes", () => {
 
   describe("60200 INVALID_PARAMETER", () => {
     it.each([
-      ["a number that cannot be parsed", { to: "not a number" }],
-      ["an impossible number", { to: "+4412" }],
-      ["a possible but invalid number", { to: "+447700900123" }],
-      ["a national number without a country", { to: "07400 123456" }],
-      ["an empty number", { to: "" }],
-      ["a custom code on a service that does not enable custom codes", { to: "+447400100001", customCode: "123456" }],
-      ["an amount without a payee (PSD2)", { to: "+447400100002", amount: "10.00" }],
-      ["a payee without an amount (PSD2)", { to: "+447400100003", payee: "Acme Ltd" }],
-      ["a malformed locale", { to: "+447400100004", locale: "english please" }],
-    ])("is answered to a start with %s", async (_why, input) => {
+      ["a number that cannot be parsed", { to: "not a number" }, "to"],
+      ["an impossible number", { to: "+4412" }, "to"],
+      ["a possible but invalid number", { to: "+447700900123" }, "to"],
+      ["a national number without a country", { to: "07400 123456" }, "to"],
+      ["an empty number", { to: "" }, "to"],
+      ["a custom code on a service that does not enable custom codes", { to: "+447400100001", customCode: "123456" }, "customCode"],
+      ["an amount without a payee (PSD2)", { to: "+447400100002", amount: "10.00" }, "payee"],
+      ["a payee without an amount (PSD2)", { to: "+447400100003", payee: "Acme Ltd" }, "amount"],
+      ["a malformed locale", { to: "+447400100004", locale: "english please" }, "locale"],
+    ])("is answered to a start with %s, naming the field in detail.field", async (_why, input, field) => {
       const r = await start(input);
       expect(r.data).toBeNull();
-      expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });
+      expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200, detail: { field } });
       expect(errorOf(r).message.length).toBeGreaterThan(0);
       expect(JSON.stringify(r)).not.toMatch(INTERNALS);
     });
@@ -74,18 +74,18 @@ describe("error codes", () => {
     ])("is answered to createService with %s, naming the field", async (_why, input) => {
       const r = await s.gql(CREATE_SERVICE, { input: { friendlyName: "Acme", ...input } });
       const e = errorOf(r);
-      expect(e).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });
+      expect(e).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200, detail: { field: Object.keys(input)[0]! } });
       expect(e.message).toContain(Object.keys(input)[0]!);
     });
 
     it.each([
-      ["a code that is too short", { to: "+447400100005", code: "12" }],
-      ["a code with symbols", { to: "+447400100005", code: "12-456" }],
-      ["neither a number nor a verification id", { code: "123456" }],
-      ["an invalid number", { to: "+4412", code: "123456" }],
-    ])("is answered to a check with %s", async (_why, input) => {
+      ["a code that is too short", { to: "+447400100005", code: "12" }, "code"],
+      ["a code with symbols", { to: "+447400100005", code: "12-456" }, "code"],
+      ["neither a number nor a verification id", { code: "123456" }, "to"],
+      ["an invalid number", { to: "+4412", code: "123456" }, "to"],
+    ])("is answered to a check with %s, naming the field in detail.field", async (_why, input, field) => {
       const r = await s.gql(CHECK, { input: { serviceId, ...input } });
-      expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });
+      expect(errorOf(r)).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200, detail: { field } });
     });
 
     it.each([

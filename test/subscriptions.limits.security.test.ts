@@ -43,7 +43,7 @@ function clientFrom(s: TestServer, key: string, ip: string): { client: ReturnTyp
     connectionParams: { authorization: `Bearer ${key}` },
     retryAttempts: 0,
     lazy: false,
-    on: { closed: (e) => closedResolve({ code: (e as CloseEvent).code, reason: (e as CloseEvent).reason }) },
+    on: { closed: (e) => closedResolve({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) },
     onNonLazyError: () => undefined,
   });
   return { client, closed };

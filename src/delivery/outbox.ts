@@ -37,6 +37,12 @@ export class OutboxChannel implements DeliveryChannel {
     return { providerSid: id, status: "delivered" };
   }
 
+  /** The newest message of one verification, if any (the demo page's development panel). */
+  latestFor(verificationId: string): OutboxMessage | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) if (this.messages[i]!.verificationId === verificationId) return this.messages[i]!;
+    return null;
+  }
+
   /** Newest first; optionally only those to one number. */
   list(to?: string, limit = 100): OutboxMessage[] {
     const out: OutboxMessage[] = [];

@@ -8,6 +8,7 @@ import type { DecisionLog } from "../stats/decision-log.js";
 import type { FraudStats } from "../stats/fraud-stats.js";
 import type { Store } from "../store/types.js";
 import type { ApprovalTokens } from "../verification/approval-tokens.js";
+import type { ConsentRecords } from "../verification/consent.js";
 import type { Lifecycle } from "../verification/lifecycle.js";
 import type { Services } from "../verification/services.js";
 import type { EventWatcher } from "../verification/watch.js";
@@ -34,6 +35,8 @@ export interface AppServices {
   watcher: EventWatcher;
   /** Approval tokens: signing keys, JWKS, redemption. */
   approvals: ApprovalTokens;
+  /** Consent evidence: recorded with starts, listed and exported by admins. */
+  consent: ConsentRecords;
 }
 
 /** Per-request context: who calls, from where, and the app. */

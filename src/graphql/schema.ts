@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import type { VerifyPubSub } from "../events/pubsub.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
+import { ConsentResolver } from "./resolvers/consent.resolver.js";
 import { FraudResolver } from "./resolvers/fraud.resolver.js";
 import { LimitsResolver } from "./resolvers/limits.resolver.js";
 import { ServiceResolver } from "./resolvers/service.resolver.js";
@@ -12,7 +13,7 @@ import { VerificationResolver } from "./resolvers/verification.resolver.js";
 
 /** Every resolver class; a feature adds its resolver here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver];
+export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver, ConsentResolver];
 
 /** Builds the executable schema once at start-up (never per request). */
 export function buildVerifySchema(pubSub: VerifyPubSub): Promise<GraphQLSchema> {

@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type Request } from "express";
 import type { GraphQLSchema } from "graphql";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer } from "ws";
 import type { AppServices, GraphQLContext } from "../graphql/context.js";
@@ -13,12 +13,12 @@ import { createFormatError } from "../graphql/errors.js";
 import { operationGuard } from "../graphql/operation-guard.js";
 import { authGate, type GateLocals, type IntrospectionAccess } from "./auth-gate.js";
 import type { ClientIpResolver } from "./client-ip.js";
-import { renderOfflineGraphiQL } from "./graphiql.js";
 import { acceptableRequestId, requestContext } from "../log.js";
 import { sendHttpError } from "./respond.js";
 import type { Slots } from "./slots.js";
 import { WsLimits, type WsLimitOptions } from "./ws-limits.js";
 import { serveGraphqlWs } from "./ws-server.js";
+import type { OriginPolicy } from "./cors.js";
 
 export interface HttpDeps {
   schema: GraphQLSchema;
@@ -39,6 +39,10 @@ export interface HttpDeps {
   /** Where WebSocket and subscription counts live (in-process, or Redis across instances), and the limits. */
   slots: Slots;
   wsLimits?: Partial<WsLimitOptions>;
+  /** Which browser origins may call (CORS_ORIGINS); mounted before every route, also checked on WebSocket upgrades. */
+  origins?: OriginPolicy;
+  /** Browser-facing routes (GraphiQL, /demo, /admin, exports), mounted before GraphQL. */
+  pages?: (router: express.Router) => void;
 }
 
 export interface HttpServer {
@@ -55,8 +59,24 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   expressApp.disable("x-powered-by");
   const server = createServer(expressApp);
   // Messages as large as an HTTP body may be (64 kB), not ws's default 100 MB: a query is small.
-  const wsServer = new WebSocketServer({ server, path: "/graphql", maxPayload: 64 * 1024 });
-  const graphiql = renderOfflineGraphiQL();
+  const wsServer = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    // A page from an origin CORS_ORIGINS does not list gets no socket either (403 on the upgrade).
+    verifyClient: deps.origins
+      ? ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number) => void) => done(deps.origins!.allowsUpgrade(req), 403)
+      : undefined,
+  });
+  // Upgrades are routed here rather than by ws's `server` option, which also re-emits the HTTP
+  // server's errors (EADDRINUSE) on the WebSocket server, where graphql-ws prints them with a stack
+  // before listen()'s caller can say in one line that the port is taken.
+  server.on("upgrade", (req, socket, head) => {
+    if (new URL(req.url ?? "/", "http://localhost").pathname !== "/graphql") {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit("connection", ws, req));
+  });
 
   const formatError = createFormatError(deps.app.log);
   const limits = new WsLimits({ slots: deps.slots, apiKeys: deps.app.apiKeys, log: deps.app.log, options: deps.wsLimits });
@@ -107,6 +127,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         }
         requestContext.run({ requestId }, next);
       });
+      if (deps.origins) expressApp.use(deps.origins.http);
       expressApp.get("/healthz", (_req, res) => {
         res.json({ status: "ok" });
       });
@@ -121,14 +142,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       });
       const router = express.Router();
       deps.routes?.(router);
+      deps.pages?.(router);
       expressApp.use(router);
-      expressApp.get("/graphql", (req, res, next) => {
-        if (wantsHtml(req)) {
-          res.type("html").send(graphiql);
-          return;
-        }
-        next();
-      });
       expressApp.use(
         "/graphql",
         // Authenticate before any work: an anonymous request is answered here, its body unread.
@@ -174,7 +189,3 @@ export function enterRequestScope(_req: Request, res: express.Response, next: ex
   else next();
 }
 
-function wantsHtml(req: Request): boolean {
-  const accept = req.headers.accept ?? "";
-  return req.query.query === undefined && accept.includes("text/html");
-}

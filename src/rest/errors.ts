@@ -17,6 +17,7 @@ import type { Logger } from "../log.js";
  */
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_PARAMETER: 400,
+  CONSENT_REQUIRED: 400,
   MAX_CHECK_ATTEMPTS_REACHED: 429,
   MAX_SEND_ATTEMPTS_REACHED: 429,
   SMS_TO_LANDLINE: 403,

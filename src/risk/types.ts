@@ -45,6 +45,8 @@ export const block = (code: ErrorCode, reason: string, retryAfterSeconds?: numbe
   reason,
   retryAfterSeconds,
 });
+/** An input the request got wrong (60200), as "field: why": the lifecycle names the field in `detail.field`. */
+export const invalid = (field: string, why: string): Decision => block("INVALID_PARAMETER", `${field}: ${why}`);
 
 /**
  * One stage of the pipeline. A stage returns a decision; it never throws for a business outcome

@@ -3,10 +3,12 @@ import type { Config } from "../config.js";
 import { COUNTER_POINTS, type Counters } from "../risk/limiter.js";
 import type { WindowCounter } from "../risk/window-counter.js";
 import type { ApprovalStore } from "./approval.js";
+import type { ConsentStore } from "./consent.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
 import { SqlApprovalStore } from "./queries/approval.js";
+import { SqlConsentStore } from "./queries/consent.js";
 import { SqlDeliveryJobs } from "./queries/delivery.js";
 import { SqlFraudStore } from "./queries/fraud.js";
 import { SqlLimitsStore } from "./queries/limits.js";
@@ -37,6 +39,8 @@ export interface Database {
   fraud: FraudStore;
   /** Read side of the decision log: fraud statistics, the attempts log (store/stats.ts). */
   stats: SqlStatsStore & StatsStore;
+  /** Evidence of opt-in consent (store/consent.ts). */
+  consent: ConsentStore;
   /** The fraud detectors' window counters kept in the database (a Redis one may replace them). */
   windowCounter: WindowCounter;
   /** Limiter counters kept in the database (REDIS_URL replaces them with Redis ones). */
@@ -62,6 +66,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     approvals: new SqlApprovalStore(db),
     fraud: new SqlFraudStore(db),
     stats: new SqlStatsStore(db),
+    consent: new SqlConsentStore(db),
     windowCounter: new SqlWindowCounter(db),
     counters: limiterCounters(db),
     // Expiry is wall-clock milliseconds, as rate-limiter-flexible writes it.

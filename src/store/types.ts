@@ -46,6 +46,8 @@ export interface ServiceRow {
   /** Whether messages end with the "do not share this code" warning. */
   doNotShareWarningEnabled: boolean;
   smsTemplate: string | null;
+  /** Starts must bring consent evidence (CONSENT_REQUIRED otherwise). */
+  requireConsent: boolean;
   riskSettings: RiskSettings;
   createdAt: number;
   updatedAt: number;

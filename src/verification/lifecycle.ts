@@ -11,6 +11,7 @@ import type { RiskPipeline } from "../risk/pipeline.js";
 import type { PipelineResult, RiskRequest } from "../risk/types.js";
 import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types.js";
 import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
+import { assertConsent, type ConsentInput, type ConsentRecords } from "./consent.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
 import { assertResendMatches, resendCode } from "./resend.js";
 import type { ApprovalTokens } from "./approval-tokens.js";
@@ -37,6 +38,8 @@ export interface StartInput {
    * (per-IP limits, IP signals, the decision row) as if the end user had called with a client key.
    */
   deviceIp?: string | null;
+  /** Evidence of the user's opt-in (required when the service says so). */
+  consent?: ConsentInput | null;
 }
 
 /** A verification named by its id, or (as Twilio allows in place of the SID) by its number's pending one. */
@@ -74,6 +77,7 @@ export interface LifecycleDeps {
   log: Logger;
   /** Signs approval tokens for approving checks; absent = none issued. */
   approvals?: Pick<ApprovalTokens, "issue">;
+  consent: ConsentRecords;
 }
 
 /**
@@ -92,6 +96,7 @@ export class Lifecycle {
     assertStartPrivileges(input, origin.caller);
     const service = await this.service(input.serviceId);
     assertStartInput(service, input);
+    assertConsent(service, input.consent, this.d.clock.now());
 
     const request: RiskRequest = {
       kind: "START",
@@ -114,6 +119,8 @@ export class Lifecycle {
     const risk = await this.d.pipeline.evaluate(request);
     if (risk.decision.action === "block") throw await this.blocked(risk, "START");
     const phone = risk.ctx.phone!;
+    // Evidence first: a code is only ever queued once the consent it is sent on is stored.
+    const consentId = input.consent ? await this.d.consent.record(service, phone.e164, input.consent, origin.ip) : null;
 
     const now = this.d.clock.now();
     const id = newSid("VE");
@@ -162,6 +169,7 @@ export class Lifecycle {
       throw sendCapError(result.verification, now);
     }
     const v = result.verification;
+    if (consentId) await this.d.consent.link(consentId, v.id);
     // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
     // CREATED, and on PostgreSQL the awaits below give a fast-failing send time to overtake it.
     this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");

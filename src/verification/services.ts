@@ -18,6 +18,8 @@ export interface ServiceSettings {
   psd2Enabled?: boolean;
   doNotShareWarningEnabled?: boolean;
   smsTemplate?: string | null;
+  /** Refuse starts that bring no consent evidence (CONSENT_REQUIRED). */
+  requireConsent?: boolean;
   riskSettings?: RiskSettings;
 }
 
@@ -35,6 +37,7 @@ export const SERVICE_DEFAULTS = {
   psd2Enabled: false,
   // Twilio's default is false; every text we send has carried the warning, and still does unless a service opts out.
   doNotShareWarningEnabled: true,
+  requireConsent: false,
 } as const;
 
 function validate(s: ServiceSettings): void {

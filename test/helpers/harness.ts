@@ -44,6 +44,8 @@ export async function startServer(
     CODE_SECRET: "test-secret-0123456789abcdef0123456789abcdef",
     LOG_LEVEL: "silent",
     NODE_ENV: "test",
+    // No Demo service unless a test asks for the demo page: most tests count services or their data.
+    DEMO_PAGE: "off",
     ...opts.env,
   });
   const app = await createApp({ config, clock: opts.clock, log: opts.log ?? createLogger("silent"), print: opts.print ?? (() => undefined), sweeper: opts.sweeper ?? false, deliveryWorker: opts.deliveryWorker });
@@ -77,7 +79,7 @@ export function ok<T>(r: GqlResult<T>): T {
 }
 
 /** The first error's extensions, for assertions on codes. */
-export function errorOf(r: GqlResult<unknown>): { code: string; errorCode: number; retryAfterSeconds?: number; message: string } {
+export function errorOf(r: GqlResult<unknown>): { code: string; errorCode: number; retryAfterSeconds?: number; detail?: { field?: string }; message: string } {
   const e = r.errors?.[0];
   if (!e) throw new Error(`expected an error, got data ${JSON.stringify(r.data)}`);
   return { ...e.extensions, message: e.message };

@@ -20,6 +20,7 @@ export function serviceRow(over: Partial<ServiceRow> = {}): ServiceRow {
     lookupEnabled: true,
     psd2Enabled: false,
     doNotShareWarningEnabled: true,
+    requireConsent: false,
     smsTemplate: null,
     riskSettings: {},
     createdAt: T0,

@@ -31,6 +31,7 @@ export class VerificationResolver {
         rateLimitValues: Object.fromEntries((input.rateLimits ?? []).map((r) => [r.uniqueName, r.value])),
         customFriendlyName: input.customFriendlyName,
         deviceIp: input.deviceIp,
+        consent: input.consent ? { textVersion: input.consent.textVersion, agreedAt: input.consent.agreedAt.getTime(), userAgent: input.consent.userAgent } : null,
       },
       { caller, ip: ctx.ip },
     );

@@ -31,6 +31,8 @@ export class Service {
   doNotShareWarningEnabled!: boolean;
   @Field(() => String, { nullable: true, description: "Custom message template with {code}, {friendlyName}, {ttlMinutes}; null = built-in localized text." })
   smsTemplate!: string | null;
+  @Field(() => Boolean, { description: "Starts must bring the user's consent (startVerification's `consent`), else CONSENT_REQUIRED." })
+  requireConsent!: boolean;
   @Field(() => Date, { description: "When the service was created." })
   createdAt!: Date;
   @Field(() => Date, { description: "When the service was last changed." })
@@ -77,6 +79,8 @@ export class CreateServiceInput {
   doNotShareWarningEnabled?: boolean;
   @Field(() => String, { nullable: true, description: "Must contain {code}." })
   smsTemplate?: string;
+  @Field(() => Boolean, { nullable: true, description: "Refuse starts without consent evidence. Default false." })
+  requireConsent?: boolean;
 }
 
 @InputType({ description: "Changes to a service; absent fields stay as they are." })
@@ -107,4 +111,6 @@ export class UpdateServiceInput {
   doNotShareWarningEnabled?: boolean;
   @Field(() => String, { nullable: true, description: "Must contain {code}." })
   smsTemplate?: string;
+  @Field(() => Boolean, { nullable: true, description: "Refuse starts without consent evidence (CONSENT_REQUIRED)." })
+  requireConsent?: boolean;
 }

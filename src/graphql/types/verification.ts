@@ -130,6 +130,16 @@ export class RateLimitValueInput {
   value!: string;
 }
 
+@InputType({ description: "Evidence of the user's opt-in to receive the code, kept as a consent record (the server adds the client IP and its own time)." })
+export class ConsentInput {
+  @Field(() => String, { description: "Which consent notice the user saw, e.g. signup-2026-01 (1 to 64 printable characters)." })
+  textVersion!: string;
+  @Field(() => Date, { description: "When the user agreed (within the last 24 hours)." })
+  agreedAt!: Date;
+  @Field(() => String, { nullable: true, description: "The user's browser (navigator.userAgent), up to 512 characters." })
+  userAgent?: string;
+}
+
 @InputType({ description: "Start (or resend) a verification." })
 export class StartVerificationInput {
   @Field(() => ID, { description: "The service." })
@@ -158,6 +168,8 @@ export class StartVerificationInput {
   customFriendlyName?: string;
   @Field(() => String, { nullable: true, description: "The end user's IP, from a backend (admin keys only): per-IP limits and signals count it." })
   deviceIp?: string;
+  @Field(() => ConsentInput, { nullable: true, description: "The user's opt-in, recorded as evidence; required when the service has requireConsent." })
+  consent?: ConsentInput;
 }
 
 @InputType({ description: "Check a code. Identify the verification by `to` (its pending one) or by `verificationId`." })

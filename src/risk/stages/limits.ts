@@ -2,7 +2,7 @@ import type { Logger } from "../../log.js";
 import { ipGroup } from "../ip-group.js";
 import { consumeAll, LimiterUnavailableError, type Limiter, type LimitSpec } from "../limiter.js";
 import type { NumberKey } from "../number-key.js";
-import { allow, block, type RiskContext, type RiskStage } from "../types.js";
+import { allow, block, invalid, type RiskContext, type RiskStage } from "../types.js";
 
 /** The limits the stage enforces besides a service's own buckets; null turns one off. */
 export interface LimitsOptions {
@@ -96,7 +96,7 @@ export function limitsStage(deps: { limiter: Limiter; numberKey: NumberKey; opti
     fraud: false,
     async evaluate(ctx: RiskContext) {
       const planned = plan(ctx, o, deps.numberKey);
-      if ("invalid" in planned) return block("INVALID_PARAMETER", planned.invalid);
+      if ("invalid" in planned) return invalid("rateLimits", planned.invalid);
       if (planned.items.length === 0) return allow;
       try {
         const r = await consumeAll(deps.limiter, planned.items);
@@ -153,9 +153,9 @@ function plan(ctx: RiskContext, o: LimitsOptions, numberKey: NumberKey): { items
     const named = new Map((ctx.service.riskSettings.rateLimits ?? []).map((r) => [r.uniqueName, r]));
     for (const [name, value] of Object.entries(ctx.rateLimitValues)) {
       const limit = named.get(name);
-      if (!limit) return { invalid: `rateLimits: the service has no rate limit named ${JSON.stringify(name.slice(0, 64))}` };
+      if (!limit) return { invalid: `the service has no rate limit named ${JSON.stringify(name.slice(0, 64))}` };
       if (value.length === 0 || value.length > MAX_RATE_LIMIT_VALUE_LENGTH) {
-        return { invalid: `rateLimits: the value for ${name} must be 1 to ${MAX_RATE_LIMIT_VALUE_LENGTH} characters` };
+        return { invalid: `the value for ${name} must be 1 to ${MAX_RATE_LIMIT_VALUE_LENGTH} characters` };
       }
       for (const b of limit.buckets) {
         const spec = { max: b.max, windowMs: b.intervalSeconds * 1000 };

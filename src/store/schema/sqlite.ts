@@ -43,4 +43,5 @@ export const {
   approvalKeys,
   approvalRedemptions,
   instanceSettings,
+  consentRecords,
 } = deriveTables(sqlite);

@@ -28,6 +28,8 @@ export const services = table("services", {
   doNotShareWarningEnabled: bool("do_not_share_warning_enabled").notNull().default(true),
   /** Service-specific message template with {code}, {friendlyName}, {ttlMinutes}; null = built-in. */
   smsTemplate: text("sms_template"),
+  /** Starts without consent evidence are refused (CONSENT_REQUIRED). */
+  requireConsent: bool("require_consent").notNull().default(false),
   /** JSON: risk settings (protection level, shadow stages, rate-limit buckets, budget). Shape in store/types.ts. */
   riskSettings: json("risk_settings").notNull().default({}),
   createdAt: int64("created_at").notNull(),
@@ -432,3 +434,27 @@ export const instanceSettings = table("instance_settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/**
+ * Evidence of opt-in consent (store/consent.ts): one row per consent event a start brought. No foreign
+ * keys: evidence outlives a deleted service or a purged verification, until its own retention
+ * (CONSENT_RETENTION_DAYS) or an erasure by number (hence the index that leads with the number).
+ */
+export const consentRecords = table(
+  "consent_records",
+  {
+    id: text("id").primaryKey(),
+    serviceId: text("service_id").notNull(),
+    verificationId: text("verification_id"),
+    to: text("to_number").notNull(),
+    textVersion: text("text_version").notNull(),
+    agreedAt: int64("agreed_at").notNull(),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+    createdAt: int64("created_at").notNull(),
+  },
+  (t) => {
+    t.index("consent_records_to_idx", ["to", "createdAt", "id"]);
+    t.index("consent_records_created_idx", ["createdAt", "id"]);
+  },
+);

@@ -1,0 +1,15 @@
+CREATE TABLE "consent_records" (
+	"id" text PRIMARY KEY NOT NULL,
+	"service_id" text NOT NULL,
+	"verification_id" text,
+	"to_number" text NOT NULL,
+	"text_version" text NOT NULL,
+	"agreed_at" bigint NOT NULL,
+	"user_agent" text,
+	"ip" text,
+	"created_at" bigint NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "services" ADD COLUMN "require_consent" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "consent_records_to_idx" ON "consent_records" USING btree ("to_number","created_at","id");--> statement-breakpoint
+CREATE INDEX "consent_records_created_idx" ON "consent_records" USING btree ("created_at","id");
