@@ -22,24 +22,29 @@ export interface TextRule {
   min?: number;
   /** Allow line feeds (multi-line texts). @default false */
   multiline?: boolean;
+  /** Measure the length without leading and trailing spaces. @default false */
+  trim?: boolean;
 }
 
 /** Longest value of common fields, in one place so the schema descriptions and the rules agree. */
 export const TEXT_LIMITS = {
-  /** A label a person gives (API key name, service friendly name). Twilio allows 30 for friendly names. */
+  /** A label a person gives (an API key's name). */
   label: 100,
+  /** The name a message shows (a service's or a verification's friendly name; Twilio's limit). */
+  friendlyName: 30,
   /** PSD2 amount and payee (Twilio's Amount and Payee). */
   psd2: 256,
-  /** A message template (body). */
-  template: 1_600,
+  /** A service's SMS template. */
+  template: 600,
 } as const;
 
 /** Throws 60200 naming `field` and what is wrong, when `value` breaks `rule`; returns it otherwise. */
 export function assertText<T extends string | null | undefined>(field: string, value: T, rule: TextRule): T {
   if (value == null) return value;
   const min = rule.min ?? 0;
-  if (value.length < min || value.length > rule.max) {
-    throw invalidParameter(field, min > 0 ? `must be ${min} to ${rule.max} characters (got ${value.length})` : `must be at most ${rule.max} characters (got ${value.length})`);
+  const length = rule.trim ? value.trim().length : value.length;
+  if (length < min || length > rule.max) {
+    throw invalidParameter(field, min > 0 ? `must be ${min} to ${rule.max} characters (got ${length})` : `must be at most ${rule.max} characters (got ${length})`);
   }
   const control = (rule.multiline ? CONTROL_BUT_NEWLINE : CONTROL).exec(value);
   if (control) throw invalidParameter(field, `must not contain control characters (${codePoint(control[0])} at position ${control.index + 1})`);

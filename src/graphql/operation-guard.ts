@@ -4,6 +4,7 @@ import { AppError, ErrorCatalog, type ErrorCode } from "../errors.js";
 import { GRAPHQL_JSON, responseMediaType } from "../http/respond.js";
 import type { GraphQLContext } from "./context.js";
 import { costErrors, type CostLimitsByRole } from "./cost.js";
+import { oversizedString } from "./string-cap.js";
 
 /**
  * Errors that mean "this document cannot run as sent": parse, validation, variable coercion and the
@@ -17,6 +18,7 @@ const DOCUMENT_ERROR_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATIO
  * What Apollo Server does not do on its own, for every HTTP operation once it is parsed and valid:
  * - a subscription is refused with 400 SUBSCRIPTION_NEEDS_WEBSOCKET before any resolver runs (a
  *   subscription field's resolver over HTTP would only fail, logging a stack);
+ * - no string argument is longer than MAX_STRING_ARGUMENT (60200, HTTP 400);
  * - the cost limit of the caller's role (a CLIENT key gets a budget sized for start, check and read);
  * - the HTTP status of document errors follows the negotiated media type (see above), which is what
  *   graphql-http's `auditServer` checks.
@@ -28,6 +30,8 @@ export function operationGuard(opts: { costLimits: CostLimitsByRole }): ApolloSe
       return {
         async didResolveOperation(rc) {
           if (rc.operation?.operation === "subscription") throw requestError("SUBSCRIPTION_NEEDS_WEBSOCKET");
+          const tooLong = oversizedString(rc.document, rc.request.variables);
+          if (tooLong) throw tooLong;
           const role = rc.contextValue.caller?.role;
           if (!role) return;
           const [tooCostly] = costErrors(rc.schema, rc.document, opts.costLimits[role]);

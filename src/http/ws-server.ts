@@ -5,6 +5,7 @@ import type { WebSocketServer } from "ws";
 import type { Caller } from "../auth/keys.js";
 import type { AppServices, GraphQLContext } from "../graphql/context.js";
 import { costErrors, type CostLimitsByRole } from "../graphql/cost.js";
+import { oversizedString } from "../graphql/string-cap.js";
 import type { createFormatError } from "../graphql/errors.js";
 import type { ClientIpResolver } from "./client-ip.js";
 import { AppError } from "../errors.js";
@@ -92,6 +93,8 @@ export function serveGraphqlWs(deps: WsDeps, wsServer: WebSocketServer) {
         if (invalid.length) return invalid;
         const tooCostly = costErrors(deps.schema, document, deps.costLimits[ctx.extra.caller!.role]);
         if (tooCostly.length) return [...tooCostly];
+        const tooLong = oversizedString(document, payload.variables);
+        if (tooLong) return [tooLong];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError("Unable to identify operation")];
         if (operation.operation === "subscription") {

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import type { Caller } from "../auth/keys.js";
 import { AppError, invalidParameter } from "../errors.js";
 import type { ServiceRow, VerificationRow } from "../store/types.js";
+import { assertText, TEXT_LIMITS } from "../text-rules.js";
 import { CUSTOM_CODE_RE } from "./codes.js";
 import type { CheckInput, StartInput } from "./lifecycle.js";
 
@@ -30,17 +31,38 @@ export function assertStartInput(service: ServiceRow, input: StartInput): void {
   }
   if (input.customCode != null) {
     if (!service.customCodeEnabled) throw invalidParameter("customCode", "custom codes are not enabled for this service");
-    if (!CUSTOM_CODE_RE.test(input.customCode)) throw invalidParameter("customCode", "must be 4 to 10 digits");
+    if (!CUSTOM_CODE_RE.test(input.customCode)) throw invalidParameter("customCode", codeProblem(input.customCode, true));
   }
   if (input.locale != null && !/^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$/.test(input.locale)) throw invalidParameter("locale", "must be a language tag such as en or pt-BR");
+  assertPsd2(input);
   if ((input.amount == null) !== (input.payee == null)) throw invalidParameter(input.amount == null ? "amount" : "payee", "amount and payee go together (PSD2)");
   if (input.amount != null && !service.psd2Enabled) throw invalidParameter("amount", "PSD2 is not enabled for this service (psd2Enabled)");
-  if (input.customFriendlyName != null) {
-    const n = input.customFriendlyName.trim();
-    if (n.length < 1 || n.length > 30) throw invalidParameter("customFriendlyName", "must be 1 to 30 characters");
-  }
+  assertText("customFriendlyName", input.customFriendlyName, { min: 1, max: TEXT_LIMITS.friendlyName, trim: true });
   if (input.deviceIp != null && !isIP(input.deviceIp)) throw invalidParameter("deviceIp", "must be an IPv4 or IPv6 address");
   assertTags(input.tags ?? {});
+}
+
+/** PSD2 amount and payee may appear in the message: bounded, and no control or bidi characters. */
+function assertPsd2(input: { amount?: string | null; payee?: string | null }): void {
+  assertText("amount", input.amount, { max: TEXT_LIMITS.psd2 });
+  assertText("payee", input.payee, { max: TEXT_LIMITS.psd2 });
+}
+
+/**
+ * What is wrong with a code, in words a person can act on: its length, or the first character that
+ * is not allowed, named (a fullwidth "１" from a phone's IME looks like a digit and is not one).
+ */
+export function codeProblem(code: string, digitsOnly: boolean): string {
+  const what = digitsOnly ? "4 to 10 digits 0-9" : "4 to 10 letters or digits (A-Z, a-z, 0-9)";
+  const chars = [...code];
+  const bad = chars.findIndex((ch) => !(digitsOnly ? /[0-9]/ : /[0-9A-Za-z]/).test(ch));
+  if (bad >= 0) {
+    const ch = chars[bad]!;
+    const cp = "U+" + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    const kind = /\p{Nd}/u.test(ch) ? (/[\uFF10-\uFF19]/.test(ch) ? "a fullwidth digit" : "a non-ASCII digit") : /\s/u.test(ch) ? "a space" : "a character that is not allowed";
+    return `must be ${what}: character ${bad + 1} is ${kind} (${cp})`;
+  }
+  return `must be ${what} (got ${chars.length} characters)`;
 }
 
 function assertTags(tags: Record<string, string>): void {
@@ -57,7 +79,8 @@ function assertTags(tags: Record<string, string>): void {
 /** A check names its verification (by number or id) and brings a plausible code (60200). */
 export function assertCheckInput(input: CheckInput): void {
   if (!input.to && !input.verificationId) throw invalidParameter("to", "either to or verificationId is required");
-  if (!/^[0-9A-Za-z]{4,10}$/.test(input.code)) throw invalidParameter("code", "must be 4 to 10 characters");
+  if (!/^[0-9A-Za-z]{4,10}$/.test(input.code)) throw invalidParameter("code", codeProblem(input.code, false));
+  assertPsd2(input);
 }
 
 

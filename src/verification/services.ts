@@ -1,3 +1,4 @@
+import { assertText, TEXT_LIMITS } from "../text-rules.js";
 import type { Clock } from "../clock.js";
 import { AppError, invalidParameter } from "../errors.js";
 import { newSid } from "../ids.js";
@@ -46,17 +47,15 @@ function validate(s: ServiceSettings): void {
     if (v === undefined) return;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalidParameter(field, `must be an integer from ${min} to ${max}`);
   };
-  if (s.friendlyName !== undefined) {
-    const n = s.friendlyName.trim();
-    if (n.length < 1 || n.length > 30) throw invalidParameter("friendlyName", "must be 1 to 30 characters");
-  }
+  // Both reach the handset: no control or bidirectional formatting characters (text-rules.ts).
+  assertText("friendlyName", s.friendlyName, { min: 1, max: TEXT_LIMITS.friendlyName, trim: true });
   int("codeLength", 4, 10);
   int("ttlSeconds", 30, 86_400);
   int("maxCheckAttempts", 1, 60);
   int("maxSendAttempts", 1, 60);
   if (s.smsTemplate != null) {
     if (!s.smsTemplate.includes("{code}")) throw invalidParameter("smsTemplate", "must contain {code}");
-    if (s.smsTemplate.length > 600) throw invalidParameter("smsTemplate", "must be at most 600 characters");
+    assertText("smsTemplate", s.smsTemplate, { max: TEXT_LIMITS.template, multiline: true });
   }
 }
 
