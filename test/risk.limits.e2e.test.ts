@@ -111,7 +111,8 @@ describe("limits over HTTP", () => {
     ["a bucket of 0", [{ uniqueName: "end_user_id", buckets: [{ max: 0, intervalSeconds: 60 }] }]],
     ["an interval over a day", [{ uniqueName: "end_user_id", buckets: [{ max: 1, intervalSeconds: 90_000 }] }]],
     ["a name with a space", [{ uniqueName: "end user", buckets: [{ max: 1, intervalSeconds: 60 }] }]],
-    ["a limit without buckets", [{ uniqueName: "end_user_id", buckets: [] }]],
+    ["six buckets", [{ uniqueName: "end_user_id", buckets: [1, 2, 3, 4, 5, 6].map((m) => ({ max: m, intervalSeconds: 60 * m })) }]],
+    ["a name given twice", [{ uniqueName: "end_user_id", buckets: [{ max: 1, intervalSeconds: 60 }] }, { uniqueName: "end_user_id", buckets: [{ max: 2, intervalSeconds: 60 }] }]],
   ])("refuses rate limits with %s (60200)", async (_name, rateLimits) => {
     const serviceId = await limitsOnlyService(s);
     expect(errorOf(await s.gql(SET_RATE_LIMITS, { serviceId, rateLimits }))).toMatchObject({ code: "INVALID_PARAMETER", errorCode: 60200 });

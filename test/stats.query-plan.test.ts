@@ -59,6 +59,8 @@ describe("query plans of the statistics queries", () => {
     ["a service and a stage", (serviceId) => ({ serviceId, stage: "prefix-guard" })],
     ["a service and a time range", (serviceId) => ({ serviceId, from: UNTIL - 86_400_000, until: UNTIL })],
     ["a time range", () => ({ from: UNTIL - 86_400_000, until: UNTIL })],
+    ["a service's sends (the REST API's Attempts)", (serviceId) => ({ serviceId, kind: "START", outcome: "ALLOWED" })],
+    ["a service's converted sends", (serviceId) => ({ serviceId, kind: "START", outcome: "ALLOWED", converted: true })],
   ];
   it.each(filters)("a page of the log filtered by %s is one index range, in order, first page and next", async (_l, filter) => {
     for (const after of [null, cursor]) {

@@ -20,8 +20,11 @@ export interface PageQuery {
 }
 
 export function pageQuery(p: Params<typeof PAGING_PARAMS>): PageQuery {
-  const pageSize = p.PageSize ?? DEFAULT_PAGE_SIZE;
-  if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw invalidParam("PageSize", `must be from 1 to ${MAX_PAGE_SIZE}`);
+  // The SDK asks for `limit` rows at once (`.list({ limit: 5000 })`): larger sizes are capped, not refused;
+  // meta.page_size says what a page holds, and next_page_url fetches the rest.
+  const asked = p.PageSize ?? DEFAULT_PAGE_SIZE;
+  if (asked < 1) throw invalidParam("PageSize", `must be from 1 to ${MAX_PAGE_SIZE}`);
+  const pageSize = Math.min(asked, MAX_PAGE_SIZE);
   const page = p.Page ?? 0;
   if (page < 0) throw invalidParam("Page", "must be 0 or more");
   return { page, pageSize, pageToken: p.PageToken || null };

@@ -5,6 +5,9 @@ import type { ClientIpResolver } from "../http/client-ip.js";
 import { restCaller } from "./auth.js";
 import type { RestCall } from "./context.js";
 import { invalidParam, sendError } from "./errors.js";
+import { mountAttempts } from "./resources/attempts.js";
+import { mountRateLimits } from "./resources/rate-limits.js";
+import { mountSafeList } from "./resources/safe-list.js";
 import { mountServices } from "./resources/services.js";
 import { mountVerifications } from "./resources/verifications.js";
 
@@ -61,6 +64,9 @@ export function createRestRouter(deps: RestDeps): express.Router {
 
   mountServices(r);
   mountVerifications(r);
+  mountRateLimits(r);
+  mountAttempts(r);
+  mountSafeList(r);
 
   r.use((req: Request) => {
     const path = req.path;

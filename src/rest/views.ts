@@ -1,4 +1,7 @@
-import type { SendAttemptRow, ServiceRow, VerificationRow } from "../store/types.js";
+import { createHash } from "node:crypto";
+import type { BucketView, RateLimitView } from "../risk/service-rate-limits.js";
+import type { AttemptsSummary } from "../stats/fraud-stats.js";
+import type { RiskDecisionRow, SendAttemptRow, ServiceRow, VerificationRow } from "../store/types.js";
 import { lookupOf } from "../verification/rules.js";
 
 /**
@@ -106,5 +109,74 @@ export function verificationCheckJson(v: VerificationRow, valid: boolean, c: Vie
     date_created: isoTime(v.createdAt),
     date_updated: isoTime(v.updatedAt),
     sna_attempts_error_codes: [],
+  };
+}
+
+/**
+ * A verification attempt: one send (an allowed start), from the decision log. Twilio's `price` and
+ * carrier details in `channel_data` are not known here (prices are estimates, per country): null.
+ */
+export function attemptJson(r: RiskDecisionRow, c: ViewContext): Record<string, unknown> {
+  const sid = r.attemptId ?? r.id;
+  return {
+    sid,
+    account_sid: c.accountSid,
+    service_sid: r.serviceId,
+    verification_sid: r.verificationId,
+    date_created: isoTime(r.createdAt),
+    date_updated: isoTime(r.createdAt),
+    conversion_status: r.converted ? "converted" : "unconverted",
+    channel: r.channel?.toLowerCase() ?? null,
+    price: null,
+    channel_data: { to: r.to },
+    url: `${c.base}/v2/Attempts/${sid}`,
+  };
+}
+
+export function summaryJson(s: AttemptsSummary, c: ViewContext): Record<string, unknown> {
+  return {
+    total_attempts: s.totalAttempts,
+    total_converted: s.totalConverted,
+    total_unconverted: s.totalUnconverted,
+    conversion_rate_percentage: (s.conversionRatePercentage ?? 0).toFixed(2),
+    url: `${c.base}/v2/Attempts/Summary`,
+  };
+}
+
+export function rateLimitJson(l: RateLimitView, c: ViewContext): Record<string, unknown> {
+  const url = `${c.base}/v2/Services/${l.serviceId}/RateLimits/${l.sid}`;
+  return {
+    sid: l.sid,
+    service_sid: l.serviceId,
+    account_sid: c.accountSid,
+    unique_name: l.uniqueName,
+    description: l.description,
+    date_created: isoTime(l.createdAt),
+    date_updated: isoTime(l.updatedAt),
+    url,
+    links: { buckets: `${url}/Buckets` },
+  };
+}
+
+export function bucketJson(b: BucketView, c: ViewContext): Record<string, unknown> {
+  return {
+    sid: b.sid,
+    rate_limit_sid: b.rateLimitSid,
+    service_sid: b.serviceId,
+    account_sid: c.accountSid,
+    max: b.max,
+    interval: b.intervalSeconds,
+    date_created: isoTime(b.createdAt),
+    date_updated: isoTime(b.updatedAt),
+    url: `${c.base}/v2/Services/${b.serviceId}/RateLimits/${b.rateLimitSid}/Buckets/${b.sid}`,
+  };
+}
+
+/** A safe-listed number. Its SID (GN…) is derived from the number: the list is keyed by number. */
+export function safeListJson(number: string, c: ViewContext): Record<string, unknown> {
+  return {
+    sid: "GN" + createHash("sha256").update(number).digest("hex").slice(0, 32),
+    phone_number: number,
+    url: `${c.base}/v2/SafeList/Numbers/${encodeURIComponent(number)}`,
   };
 }

@@ -1,6 +1,6 @@
 import { isSupportedCountry, parsePhoneNumberWithError } from "libphonenumber-js/max";
 import type { Clock } from "../clock.js";
-import { invalidParameter } from "../errors.js";
+import { AppError, invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
 import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../store/fraud.js";
 import type { Channel, ProtectionLevel } from "../store/types.js";
@@ -56,6 +56,13 @@ export class FraudAdmin {
 
   async removeSafeNumber(number: string): Promise<boolean> {
     return this.d.store.removeSafeNumber(safeEntry(number));
+  }
+
+  /** The entry as stored (E.164 or a range) when it is on the safe list; 20404 when not. */
+  async safeNumber(number: string): Promise<string> {
+    const entry = safeEntry(number);
+    if (!(await this.d.store.isSafeNumber(entry))) throw new AppError("NOT_FOUND", "The number is not on the safe list");
+    return entry;
   }
 
   listSafeNumbers(): Promise<SafeNumberRow[]> {

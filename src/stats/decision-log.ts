@@ -1,4 +1,4 @@
-import { invalidParameter } from "../errors.js";
+import { AppError, invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
 import type { DecisionCursor, DecisionFilter, StatsStore } from "../store/stats.js";
 import type { RiskDecisionRow } from "../store/types.js";
@@ -31,6 +31,18 @@ export class DecisionLog {
     const rows = await this.stats.listDecisions({ filter: normalized, after: after ? decodeCursor(after) : null, limit: limit + 1 });
     const edges = rows.slice(0, limit).map((node) => ({ cursor: encodeCursor(node), node }));
     return { edges, hasNextPage: rows.length > limit, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
+  }
+
+  /**
+   * One send (an allowed start: Twilio's verification attempt) by its send attempt's SID (VL…), or by
+   * its decision id for starts logged before attempts were recorded. Any other decision is 20404.
+   */
+  async attempt(sid: string): Promise<RiskDecisionRow> {
+    const row = /^V[LD][0-9a-f]{32}$/.test(sid) ? await this.stats.getDecision(sid) : null;
+    if (!row || row.kind !== "START" || row.outcome !== "ALLOWED" || (row.attemptId !== null && row.attemptId !== sid)) {
+      throw new AppError("NOT_FOUND", "Verification attempt not found");
+    }
+    return row;
   }
 }
 

@@ -37,6 +37,10 @@ export interface SummaryInput {
   from: number | null;
   until: number | null;
   country: string | null;
+  /** SMS or CALL (any other channel has no sends here). */
+  channel?: string | null;
+  /** Only numbers starting with this, e.g. "+44" or "+4474": no finer than the tracked prefixes (calling code and 3 digits). */
+  destinationPrefix?: string | null;
 }
 
 /** Twilio's Verification Attempts Summary: sends, and how many of them were converted (approved). */
@@ -78,10 +82,18 @@ export class FraudStats {
     const from = input.from ?? 0;
     const until = input.until ?? Number.MAX_SAFE_INTEGER;
     if (from >= until) throw invalidParameter("from", "must be before until");
+    const prefix = input.destinationPrefix ?? null;
+    if (prefix !== null && !/^\+[1-9]\d{0,14}$/.test(prefix)) throw invalidParameter("destinationPrefix", "must be + and 1 to 15 digits, e.g. +44");
     if (input.serviceId) await this.requireService(input.serviceId);
-    const [row] = await this.d.stats.aggregate({ serviceId: input.serviceId, from, until, country: normalizeCountry(input.country), groupBy: [] });
-    const sends = row?.sends ?? 0;
-    const converted = row?.converted ?? 0;
+    // Channel and prefix are dimensions of the roll-ups: group by them and keep the matching groups.
+    const groupBy: StatsDimension[] = [...(input.channel ? (["CHANNEL"] as const) : []), ...(prefix ? (["PREFIX"] as const) : [])];
+    const rows = await this.d.stats.aggregate({ serviceId: input.serviceId, from, until, country: normalizeCountry(input.country), groupBy });
+    const matching = rows.filter((r) => (!input.channel || r.channel === input.channel) && (!prefix || (r.prefix ?? "").startsWith(prefix)));
+    if (prefix && rows.some((r) => r.prefix && prefix.startsWith(r.prefix) && prefix !== r.prefix)) {
+      throw invalidParameter("destinationPrefix", "finer than the tracked prefixes (calling code and 3 digits)");
+    }
+    const sends = matching.reduce((n, r) => n + r.sends, 0);
+    const converted = matching.reduce((n, r) => n + r.converted, 0);
     return { totalAttempts: sends, totalConverted: converted, totalUnconverted: sends - converted, conversionRatePercentage: rate(converted, sends) };
   }
 

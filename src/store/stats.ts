@@ -18,6 +18,8 @@ export interface StatsStore {
   aggregate(q: AggregateQuery): Promise<AggregateRow[]>;
   /** Up to `limit` decisions matching `filter`, newest first, strictly after `after` when given. */
   listDecisions(q: { filter: DecisionFilter; after: DecisionCursor | null; limit: number }): Promise<RiskDecisionRow[]>;
+  /** The decision of an allowed start by its send attempt's SID (VL…), or any decision by its own id (VD…). */
+  getDecision(sid: string): Promise<RiskDecisionRow | null>;
 }
 
 /** What statistics can be grouped by. HOUR and DAY are UTC buckets. */
@@ -78,6 +80,10 @@ export interface DecisionFilter {
   outcome?: "ALLOWED" | "BLOCKED" | null;
   stage?: string | null;
   errorCode?: number | null;
+  verificationId?: string | null;
+  channel?: string | null;
+  /** Only decisions whose verification was (true) or was not (false) approved later. */
+  converted?: boolean | null;
   /** Milliseconds since the epoch: from inclusive, until exclusive. */
   from?: number | null;
   until?: number | null;

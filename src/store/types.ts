@@ -14,7 +14,12 @@ export type ProtectionLevel = "BASIC" | "STANDARD" | "MAX";
 /** A service's named rate-limit bucket (Twilio's Service Rate Limits). */
 export interface RateLimitSpec {
   uniqueName: string;
-  buckets: { max: number; intervalSeconds: number }[];
+  buckets: { max: number; intervalSeconds: number; sid?: string; createdAt?: number; updatedAt?: number }[];
+  /** RK…, given when written (risk/service-rate-limits.ts derives one for limits written before). */
+  sid?: string;
+  description?: string | null;
+  createdAt?: number;
+  updatedAt?: number;
 }
 
 /** Per-service risk settings, kept as JSON on the service row so stages can grow without migrations. */

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { requireAdmin } from "../../auth/keys.js";
+import { rateLimitViews } from "../../risk/service-rate-limits.js";
 import type { GraphQLContext } from "../context.js";
 import { ChannelEnum } from "../types/enums.js";
 import { Price, PriceSourceEnum, ServiceRateLimit, ServiceRateLimitInput, ServiceSpend } from "../types/limits.js";
@@ -11,12 +12,11 @@ export class LimitsResolver {
   @Mutation(() => [ServiceRateLimit], { description: "Replace a service's named rate limits (admin). An empty list removes them." })
   async setRateLimits(
     @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
-    @Arg("rateLimits", () => [ServiceRateLimitInput], { description: "At most 10 named limits of 1 to 5 buckets each." }) rateLimits: ServiceRateLimitInput[],
+    @Arg("rateLimits", () => [ServiceRateLimitInput], { description: "At most 10 named limits of up to 5 buckets each." }) rateLimits: ServiceRateLimitInput[],
     @Ctx() ctx: GraphQLContext,
   ): Promise<ServiceRateLimit[]> {
     requireAdmin(ctx.caller);
-    const row = await ctx.app.limits.setRateLimits(serviceId, rateLimits);
-    return row.riskSettings.rateLimits ?? [];
+    return rateLimitViews(await ctx.app.limits.setRateLimits(serviceId, rateLimits));
   }
 
   @Mutation(() => ServiceSpend, { description: "Set a service's daily spend budget in US cents (admin); null returns to the default. 0 stops every send." })
@@ -70,7 +70,7 @@ export class LimitsResolver {
   @FieldResolver(() => [ServiceRateLimit], { description: "The service's named rate limits (admin only)." })
   rateLimits(@Root() service: Service, @Ctx() ctx: GraphQLContext): ServiceRateLimit[] {
     requireAdmin(ctx.caller);
-    return service.row.riskSettings.rateLimits ?? [];
+    return rateLimitViews(service.row);
   }
 
   @FieldResolver(() => Int, { description: "The daily spend budget in US cents, the service's own or the default (admin only)." })

@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-gr
 import { requireAdmin } from "../../auth/keys.js";
 import type { GraphQLContext } from "../context.js";
 import { VerificationAttemptConnection, VerificationAttemptFilter } from "../types/attempts.js";
+import { ChannelEnum } from "../types/enums.js";
 import { FraudStats, FraudStatsRow, StatsDimensionEnum, VerificationAttemptsSummary } from "../types/stats.js";
 
 /**
@@ -94,10 +95,12 @@ export class StatsResolver {
     @Arg("from", () => Date, { nullable: true, description: "Sends at or after this time (default: the beginning)." }) from: Date | undefined,
     @Arg("until", () => Date, { nullable: true, description: "Sends before this time (default: no end)." }) until: Date | undefined,
     @Arg("country", () => String, { nullable: true, description: "Destination country (ISO alpha-2)." }) country: string | undefined,
+    @Arg("channel", () => ChannelEnum, { nullable: true, description: "SMS or CALL." }) channel: ChannelEnum | undefined,
+    @Arg("destinationPrefix", () => String, { nullable: true, description: "Numbers starting with this, e.g. +44 (at most calling code and 3 digits)." }) destinationPrefix: string | undefined,
     @Ctx() ctx: GraphQLContext,
   ): Promise<VerificationAttemptsSummary> {
     requireAdmin(ctx.caller);
-    const summary = await ctx.app.stats.summary({ serviceId: serviceId ?? null, from: from?.getTime() ?? null, until: until?.getTime() ?? null, country: country ?? null });
+    const summary = await ctx.app.stats.summary({ serviceId: serviceId ?? null, from: from?.getTime() ?? null, until: until?.getTime() ?? null, country: country ?? null, channel: channel ?? null, destinationPrefix: destinationPrefix ?? null });
     return VerificationAttemptsSummary.from(summary);
   }
 }

@@ -61,6 +61,8 @@ export class VerificationAttempt {
   tags!: AttemptTag[];
   @Field(() => Boolean, { description: "START only: the verification was approved later (Twilio's conversion status)." })
   converted!: boolean;
+  @Field(() => ID, { nullable: true, description: "Allowed starts: the send attempt (VL…), Twilio's verification attempt SID." })
+  attemptId!: string | null;
   @Field(() => Date, { description: "When it was decided." })
   createdAt!: Date;
 
@@ -128,6 +130,12 @@ export class VerificationAttemptFilter {
   stage?: string;
   @Field(() => Int, { nullable: true, description: "The error code, e.g. 60410." })
   errorCode?: number;
+  @Field(() => ID, { nullable: true, description: "The verification (VE…)." })
+  verificationId?: string;
+  @Field(() => ChannelEnum, { nullable: true, description: "SMS or CALL." })
+  channel?: ChannelEnum;
+  @Field(() => Boolean, { nullable: true, description: "Only starts whose verification was (true) or was not (false) approved later." })
+  converted?: boolean;
   @Field(() => Date, { nullable: true, description: "Decided at or after this time." })
   from?: Date;
   @Field(() => Date, { nullable: true, description: "Decided before this time." })

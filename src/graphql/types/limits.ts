@@ -12,6 +12,8 @@ registerEnumType(PriceSourceEnum, {
 
 @ObjectType({ description: "One bucket of a service rate limit: at most `max` starts per `intervalSeconds` for one value." })
 export class RateLimitBucket {
+  @Field(() => String, { description: "BL + 32 hex: the bucket's SID on the REST API." })
+  sid!: string;
   @Field(() => Int, { description: "Starts allowed per interval for one value." })
   max!: number;
   @Field(() => Int, { description: "The sliding window, in seconds (1 to 86400)." })
@@ -20,8 +22,12 @@ export class RateLimitBucket {
 
 @ObjectType({ description: "A service's own named rate limit (Twilio's Service Rate Limits), applied to starts that pass a value for it." })
 export class ServiceRateLimit {
+  @Field(() => String, { description: "RK + 32 hex: the limit's SID on the REST API." })
+  sid!: string;
   @Field(() => String, { description: "The name starts refer to, e.g. end_user_id or ip_address." })
   uniqueName!: string;
+  @Field(() => String, { nullable: true, description: "What it limits, in the admin's words (set over the REST API)." })
+  description!: string | null;
   @Field(() => [RateLimitBucket], { description: "Every bucket must have room for a start to pass." })
   buckets!: RateLimitBucket[];
 }
@@ -38,7 +44,7 @@ export class RateLimitBucketInput {
 export class ServiceRateLimitInput {
   @Field(() => String, { description: "1 to 64 of A-Z a-z 0-9 _; unique within the service." })
   uniqueName!: string;
-  @Field(() => [RateLimitBucketInput], { description: "1 to 5 buckets." })
+  @Field(() => [RateLimitBucketInput], { description: "Up to 5 buckets (none: the name counts nothing yet)." })
   buckets!: RateLimitBucketInput[];
 }
 

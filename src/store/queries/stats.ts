@@ -2,7 +2,7 @@ import { COUNTERS, logCounters } from "../rollups.js";
 import { selectList } from "../schema/define.js";
 import { riskDecisions } from "../schema/tables.js";
 import type { Dialect } from "../sql/dialect.js";
-import { adhoc, type Db } from "../sql/query.js";
+import { adhoc, query, type Db } from "../sql/query.js";
 import {
   aggregateSelect,
   planSegments,
@@ -18,6 +18,9 @@ import type { RiskDecisionRow } from "../types.js";
 import { toDecision } from "./store.js";
 
 const D = selectList(riskDecisions);
+
+/** Both are index lookups (the attempt id's partial index, the primary key). */
+const byAttemptOrId = query<{ sid: string }, RiskDecisionRow>(`select ${D} from risk_decisions where attempt_id = :sid or id = :sid limit 1`, { map: toDecision });
 
 /**
  * The services that have roll-ups, found by skipping from one service id to the next along the
@@ -61,6 +64,10 @@ export class SqlStatsStore implements StatsStore {
     return this.db.all(adhoc<Record<string, unknown>, RiskDecisionRow>(b.sql, toDecision), b.params);
   }
 
+  getDecision(sid: string): Promise<RiskDecisionRow | null> {
+    return this.db.get(byAttemptOrId, { sid }).then((r) => r ?? null);
+  }
+
   /** The query plan of an aggregate: which index each segment reads (benchmarks and tests). */
   explainAggregate(q: AggregateQuery): Promise<string[]> {
     return this.explain(this.aggregateSql(q));
@@ -93,6 +100,9 @@ export class SqlStatsStore implements StatsStore {
     eq("outcome", "outcome", f.outcome);
     eq("stage", "stage", f.stage);
     eq("error_code", "errorCode", f.errorCode);
+    eq("verification_id", "verificationId", f.verificationId);
+    eq("channel", "channel", f.channel);
+    if (f.converted != null) where.push(f.converted ? "converted = true" : "converted = false");
     if (f.from != null) (where.push("created_at >= :from"), (params.from = f.from));
     if (f.until != null) (where.push("created_at < :until"), (params.until = f.until));
     if (after) {
