@@ -27,6 +27,9 @@ export interface HttpResults {
   /** `vsBaseline`: throughput over the mean of the baseline runs just before and after. */
   startVerification: HttpOpResult & { vsBaseline: number };
   checkVerification: HttpOpResult & { vsBaseline: number };
+  /** The same start and check over the Twilio-compatible REST API; `vsGraphql` = REST rps / GraphQL rps. */
+  restStart: HttpOpResult & { vsBaseline: number; vsGraphql: number };
+  restCheck: HttpOpResult & { vsBaseline: number; vsGraphql: number };
 }
 
 /**
@@ -94,10 +97,55 @@ export async function setupService(graphqlUrl: string): Promise<{ serviceId: str
 /** The code the bench gives number #i (custom codes, 6 digits). */
 const codeFor = (i: number) => String(100_000 + ((i * 7919) % 900_000));
 
+/** One start or check as a request: body and headers. */
+interface WireRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
 /**
- * Load generators for start and check against one running server. Starts hand every number they
- * got a verification for to the check queue, with its code, so each check approves a real PENDING
- * verification: one valid check per number, as users do.
+ * How one API asks for a start and a check of the same verification: GraphQL's mutations, or the
+ * Twilio-compatible REST API's form posts. The same client key, service and numbers either way, so
+ * the two measure the same work through two adapters.
+ */
+export interface VerifyWire {
+  startUrl: string;
+  checkUrl: string;
+  start(v: { to: string; code: string }, ip: string): WireRequest;
+  check(v: { to: string; code: string }, ip: string): WireRequest;
+  /** Whether a check's answer (GraphQL `data`, or the REST JSON) approved. */
+  approved(data: Record<string, unknown> | null): boolean;
+}
+
+export function graphqlWire(graphqlUrl: string, serviceId: string, clientKey: string): VerifyWire {
+  const headers = (ip: string) => ({ "content-type": "application/json", authorization: `Bearer ${clientKey}`, "x-forwarded-for": ip });
+  return {
+    startUrl: graphqlUrl,
+    checkUrl: graphqlUrl,
+    start: (v, ip) => ({ body: JSON.stringify({ query: START, variables: { input: { serviceId, to: v.to, channel: "SMS", customCode: v.code } } }), headers: headers(ip) }),
+    check: (v, ip) => ({ body: JSON.stringify({ query: CHECK, variables: { input: { serviceId, to: v.to, code: v.code } } }), headers: headers(ip) }),
+    approved: (data) => (data?.checkVerification as { valid?: boolean } | undefined)?.valid === true,
+  };
+}
+
+/** The REST API with HTTP Basic as the `twilio` SDK sends it: the account SID and the client key. */
+export async function restWire(baseUrl: string, serviceId: string, clientKey: string): Promise<VerifyWire> {
+  const { accountSid } = await gql<{ accountSid: string }>(`${baseUrl}/graphql`, BENCH_ADMIN_KEY, `{ accountSid }`);
+  const authorization = `Basic ${Buffer.from(`${accountSid}:${clientKey}`).toString("base64")}`;
+  const headers = (ip: string) => ({ "content-type": "application/x-www-form-urlencoded", authorization, "x-forwarded-for": ip });
+  return {
+    startUrl: `${baseUrl}/v2/Services/${serviceId}/Verifications`,
+    checkUrl: `${baseUrl}/v2/Services/${serviceId}/VerificationCheck`,
+    start: (v, ip) => ({ body: new URLSearchParams({ To: v.to, Channel: "sms", CustomCode: v.code }).toString(), headers: headers(ip) }),
+    check: (v, ip) => ({ body: new URLSearchParams({ To: v.to, Code: v.code }).toString(), headers: headers(ip) }),
+    approved: (data) => data?.valid === true,
+  };
+}
+
+/**
+ * Load generators for start and check against one running server, over one API. Starts hand every
+ * number they got a verification for to the check queue, with its code, so each check approves a
+ * real PENDING verification: one valid check per number, as users do.
  */
 export class VerificationLoad {
   private seq = 0;
@@ -105,15 +153,9 @@ export class VerificationLoad {
   private checkCursor = 0;
 
   constructor(
-    private readonly graphqlUrl: string,
-    private readonly serviceId: string,
-    private readonly clientKey: string,
+    private readonly wire: VerifyWire,
     private readonly phones: PhoneSource,
   ) {}
-
-  private headers(): Record<string, string> {
-    return { "content-type": "application/json", authorization: `Bearer ${this.clientKey}`, "x-forwarded-for": clientIp(++this.seq) };
-  }
 
   /** Pending verifications waiting for their check. */
   get checkable(): number {
@@ -122,15 +164,12 @@ export class VerificationLoad {
 
   start(connections: number, duration: number): Promise<LoadResult> {
     return runLoad<{ to: string; code: string }>({
-      url: this.graphqlUrl,
+      url: this.wire.startUrl,
       connections,
       duration,
       next: () => {
-        const i = this.seq;
-        const to = this.phones.take();
-        const code = codeFor(i);
-        const input = { serviceId: this.serviceId, to, channel: "SMS", customCode: code };
-        return { body: JSON.stringify({ query: START, variables: { input } }), headers: this.headers(), tag: { to, code } };
+        const v = { to: this.phones.take(), code: codeFor(this.seq) };
+        return { ...this.wire.start(v, clientIp(++this.seq)), tag: v };
       },
       onAnswer: (tag, ok) => {
         if (ok) this.toCheck.push(tag);
@@ -142,21 +181,19 @@ export class VerificationLoad {
   async check(connections: number, amount: number): Promise<LoadResult> {
     let notApproved = 0;
     const result = await runLoad<null>({
-      url: this.graphqlUrl,
+      url: this.wire.checkUrl,
       connections,
       duration: 0,
       amount,
       next: () => {
         const v = this.toCheck[this.checkCursor++ % this.toCheck.length]!;
-        const input = { serviceId: this.serviceId, to: v.to, code: v.code };
-        return { body: JSON.stringify({ query: CHECK, variables: { input } }), headers: this.headers(), tag: null };
+        return { ...this.wire.check(v, clientIp(++this.seq)), tag: null };
       },
       onAnswer: (_tag, ok, data) => {
-        const check = data?.checkVerification as { valid?: boolean } | undefined;
-        if (ok && check?.valid !== true) notApproved++;
+        if (ok && !this.wire.approved(data)) notApproved++;
       },
     });
-    // A right code that did not approve is a failure of the operation even though GraphQL answered.
+    // A right code that did not approve is a failure of the operation even though the API answered.
     if (notApproved) {
       result.errorCodes.NOT_APPROVED = notApproved;
       result.errors += notApproved;
@@ -212,10 +249,13 @@ function combine(runs: HttpOpResult[]): HttpOpResult {
 }
 
 /**
- * startVerification and checkVerification through the full risk pipeline on the real server, and
- * the bare baseline, each server in its own process. The machine is shared and noisy, so the
- * baseline is measured before and after each operation (B, start, B, check, B) and each operation's
- * ratio is to the mean of the two baseline runs around it: drift in the machine's speed cancels out.
+ * startVerification and checkVerification through the full risk pipeline on the real server, over
+ * GraphQL and over the Twilio-compatible REST API, and the bare baseline, each server in its own
+ * process. The machine is shared and noisy, so the baseline is measured around the operations
+ * (B, GraphQL start, REST start, B, REST check, GraphQL check, B) and each operation's ratio is to the
+ * mean of the two baseline runs around it: drift in the machine's speed cancels out. The two APIs run
+ * back to back on the same server, service and key (their order alternates, so neither always meets
+ * the larger database), and REST/GraphQL compares the same work through the two adapters.
  */
 export async function runHttpBenchmarks(s: BenchSettings, phones: PhoneSource, log: (line: string) => void): Promise<HttpResults> {
   const dir = mkdtempSync(join(tmpdir(), "vg-bench-"));
@@ -225,31 +265,44 @@ export async function runHttpBenchmarks(s: BenchSettings, phones: PhoneSource, l
     server = await spawnServer(SERVER_MAIN, benchServerEnv(dir));
     const graphqlUrl = `${server.url}/graphql`;
     const { serviceId, clientKey } = await setupService(graphqlUrl);
-    const load = new VerificationLoad(graphqlUrl, serviceId, clientKey, phones);
+    const load = new VerificationLoad(graphqlWire(graphqlUrl, serviceId, clientKey), phones);
+    const rest = new VerificationLoad(await restWire(server.url, serviceId, clientKey), phones);
     const baseline = baselineLoad(`${baselineServer.url}/graphql`, s);
     if (s.warmup) {
-      log("  warm-up: baseline, startVerification, checkVerification");
+      log("  warm-up: baseline, start and check over GraphQL and REST");
       await baseline(s.warmup);
-      await load.start(s.connections, s.warmup);
-      await load.check(s.connections, Math.ceil(load.checkable / 2));
+      for (const l of [load, rest]) {
+        await l.start(s.connections, s.warmup);
+        await l.check(s.connections, Math.ceil(l.checkable / 2));
+      }
     }
+    const checkAll = (l: VerificationLoad) => {
+      if (l.checkable < s.connections) throw new Error("too few verifications were started to check");
+      return measured(server!, () => l.check(s.connections, l.checkable));
+    };
     const b: HttpOpResult[] = [];
     log("  baseline (1/3)");
     b.push(await measured(baselineServer, () => baseline(s.duration)));
-    log("  startVerification");
+    log("  startVerification (GraphQL)");
     const startVerification = await measured(server, () => load.start(s.connections, s.duration));
+    log("  POST /v2/Services/{sid}/Verifications (REST)");
+    const restStart = await measured(server, () => rest.start(s.connections, s.duration));
     log("  baseline (2/3)");
     b.push(await measured(baselineServer, () => baseline(s.duration)));
-    log(`  checkVerification (${load.checkable} pending verifications, one right code each)`);
-    if (load.checkable < s.connections) throw new Error("too few verifications were started to check");
-    const checkVerification = await measured(server, () => load.check(s.connections, load.checkable));
+    log(`  POST /v2/Services/{sid}/VerificationCheck (REST, ${rest.checkable} pending verifications, one right code each)`);
+    const restCheck = await checkAll(rest);
+    log(`  checkVerification (GraphQL, ${load.checkable} pending verifications, one right code each)`);
+    const checkVerification = await checkAll(load);
     log("  baseline (3/3)");
     b.push(await measured(baselineServer, () => baseline(s.duration)));
+    const around = (i: number) => (b[i]!.rps + b[i + 1]!.rps) / 2;
     return {
       baseline: combine(b),
       baselineRuns: b,
-      startVerification: { ...startVerification, vsBaseline: startVerification.rps / ((b[0]!.rps + b[1]!.rps) / 2) },
-      checkVerification: { ...checkVerification, vsBaseline: checkVerification.rps / ((b[1]!.rps + b[2]!.rps) / 2) },
+      startVerification: { ...startVerification, vsBaseline: startVerification.rps / around(0) },
+      checkVerification: { ...checkVerification, vsBaseline: checkVerification.rps / around(1) },
+      restStart: { ...restStart, vsBaseline: restStart.rps / around(0), vsGraphql: restStart.rps / startVerification.rps },
+      restCheck: { ...restCheck, vsBaseline: restCheck.rps / around(1), vsGraphql: restCheck.rps / checkVerification.rps },
     };
   } finally {
     await server?.stop();

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchServerEnv, setupService, VerificationLoad, SERVER_MAIN } from "./http-ops.js";
+import { benchServerEnv, graphqlWire, restWire, setupService, VerificationLoad, SERVER_MAIN } from "./http-ops.js";
 import { summarizeCpuProfile, type ProfileSummary } from "./lib/cpuprofile.js";
 import type { PhoneSource } from "./lib/phones.js";
 import { spawnServer } from "./lib/process.js";
@@ -23,8 +23,10 @@ export async function runProfile(s: BenchSettings, phones: PhoneSource, log: (li
   try {
     const graphqlUrl = `${server.url}/graphql`;
     const { serviceId, clientKey } = await setupService(graphqlUrl);
-    const load = new VerificationLoad(graphqlUrl, serviceId, clientKey, phones);
-    log(`  profiling startVerification + checkVerification (${s.profileDuration} s of starts, then their checks)`);
+    // BENCH_PROFILE_API=rest profiles the same work through the Twilio-compatible REST API.
+    const rest = process.env.BENCH_PROFILE_API === "rest";
+    const load = new VerificationLoad(rest ? await restWire(server.url, serviceId, clientKey) : graphqlWire(graphqlUrl, serviceId, clientKey), phones);
+    log(`  profiling ${rest ? "REST" : "GraphQL"} start + check (${s.profileDuration} s of starts, then their checks)`);
     const start = await load.start(s.connections, s.profileDuration);
     const check = await load.check(s.connections, load.checkable);
     log(`  profiled ${start.requests} starts (${Math.round(start.rps)}/s) and ${check.requests} checks (${Math.round(check.rps)}/s)`);

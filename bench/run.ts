@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     rows.push(httpRow("Apollo baseline: trivial mutation", http.baseline, 1));
     rows.push(httpRow("startVerification (full risk pipeline)", http.startVerification, http.startVerification.vsBaseline));
     rows.push(httpRow("checkVerification (full risk pipeline)", http.checkVerification, http.checkVerification.vsBaseline));
+    rows.push(httpRow("REST start: POST /v2/…/Verifications (same pipeline)", http.restStart, http.restStart.vsBaseline));
+    rows.push(httpRow("REST check: POST /v2/…/VerificationCheck (same pipeline)", http.restCheck, http.restCheck.vsBaseline));
+    notes.push(`REST / GraphQL throughput for the same work: start ${fmt.ratio(http.restStart.vsGraphql)}, check ${fmt.ratio(http.restCheck.vsGraphql)} (above 1: REST is cheaper).`);
   }
 
   if (s.only.has("micro")) {

@@ -1,6 +1,6 @@
 import autocannon from "autocannon";
 
-/** One request the load generator sends: a GraphQL body plus headers, and a tag to match the answer. */
+/** One request the load generator sends: a body (GraphQL JSON or a REST form) plus headers, and a tag to match the answer. */
 export interface PlannedRequest<T> {
   body: string;
   headers: Record<string, string>;
@@ -8,7 +8,7 @@ export interface PlannedRequest<T> {
 }
 
 export interface LoadSpec<T> {
-  /** GraphQL endpoint. */
+  /** The endpoint: GraphQL's, or a REST resource. */
   url: string;
   connections: number;
   /** Seconds to run; ignored when `amount` is set. */
@@ -17,7 +17,7 @@ export interface LoadSpec<T> {
   amount?: number;
   /** The next request to send. Called once per request, on the load generator's event loop. */
   next(): PlannedRequest<T>;
-  /** Called with each answered request's tag and whether it succeeded (GraphQL data, no errors). */
+  /** Called with each answered request's tag and whether it succeeded (2xx; for GraphQL, data and no errors), and its data. */
   onAnswer?(tag: T, ok: boolean, data: Record<string, unknown> | null): void;
 }
 
@@ -31,7 +31,7 @@ export interface LoadResult {
   /** HTTP errors, socket errors, timeouts, and 200 answers carrying GraphQL errors. */
   errors: number;
   errorRate: number;
-  /** Errors by their `extensions.code` (or HTTP_<status>, SOCKET), to show what short-circuited. */
+  /** Errors by their `extensions.code`, a REST error's Twilio `code` (or HTTP_<status>, SOCKET), to show what short-circuited. */
   errorCodes: Record<string, number>;
 }
 
@@ -63,17 +63,20 @@ export async function runLoad<T>(spec: LoadSpec<T>): Promise<LoadResult> {
         },
         onResponse(status, body, context) {
           let data: Record<string, unknown> | null = null;
-          let code: string | null = status === 200 ? null : `HTTP_${status}`;
+          const success = status >= 200 && status < 300;
+          let code: string | null = success ? null : `HTTP_${status}`;
           try {
-            const parsed = JSON.parse(body) as { data?: Record<string, unknown> | null; errors?: { extensions?: { code?: string } }[] };
+            const parsed = JSON.parse(body) as { data?: Record<string, unknown> | null; errors?: { extensions?: { code?: string } }[]; code?: number };
             if (parsed.errors?.length) code = parsed.errors[0]!.extensions?.code ?? "UNKNOWN";
-            data = parsed.data ?? null;
+            else if (!success && typeof parsed.code === "number") code = String(parsed.code); // Twilio's error JSON
+            // GraphQL answers under `data`; a REST answer is the resource itself.
+            data = "data" in parsed ? (parsed.data ?? null) : success ? (parsed as Record<string, unknown>) : null;
           } catch {
             code ??= "UNPARSABLE";
           }
           if (code) {
             countError(code);
-            if (status === 200) graphqlErrors++; // non-2xx are already in autocannon's non2xx
+            if (success) graphqlErrors++; // non-2xx are already in autocannon's non2xx
           }
           spec.onAnswer?.(context.tag as T, code === null, data);
         },
