@@ -8,6 +8,7 @@ import { runFanout } from "./fanout.js";
 import { runMicro, type StageTiming } from "./micro.js";
 import { runProfile } from "./profile.js";
 import { runQueryLayer } from "./query-layer.js";
+import { runStatementCounts } from "./statements.js";
 import type { Timing } from "./lib/timing.js";
 import { machine, readSettings } from "./lib/settings.js";
 import { fmt, renderTable, type Row } from "./lib/table.js";
@@ -29,6 +30,11 @@ function httpRow(name: string, r: HttpOpResult, vsBaseline: number): Row {
     errors: fmt.pct(r.errorRate) + (codes ? ` (${codes})` : ""),
     peakRss: fmt.mib(r.peakRssBytes),
   };
+}
+
+/** One decimal, dropped when whole. */
+function fmt1(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 function microRow(name: string, t: Timing): Row {
@@ -76,6 +82,15 @@ async function main(): Promise<void> {
     rows.push(microRow("Limiter: one sliding-window consume", micro.limiterConsume));
     const stages = (ts: StageTiming[]) => ts.map((t) => `${t.stage} ${fmt.us(t.meanUs)}`).join(" · ");
     notes.push(`Risk pipeline by stage, mean µs per decision:\n  START: ${stages(micro.stagesStart)}\n  CHECK: ${stages(micro.stagesCheck)}`);
+  }
+
+  if (s.only.has("statements")) {
+    log("SQL statements and commits per request (counted, bench/lib/count-statements.ts):");
+    const st = await runStatementCounts(20, process.env.BENCH_PG_URL ?? null, log);
+    results.statements = st;
+    const line = (db: string, per: Record<string, { statements: number; commits: number }> | null) =>
+      per ? `  ${db}: ` + Object.entries(per).map(([k, v]) => `${k} ${fmt1(v.statements)} statements + ${fmt1(v.commits)} commits`).join(" · ") : `  ${db}: not run (set BENCH_PG_URL)`;
+    notes.push(`SQL statements and commits per request (mean of ${st.requests} each, request path only; the worker's per job):\n${line("SQLite", st.sqlite)}\n${line("PostgreSQL", st.postgres)}`);
   }
 
   if (s.only.has("query")) {

@@ -3,7 +3,7 @@ import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { backendStatus, createFreshPgDatabase, randomRedisPrefix, type FreshPgDatabase } from "./helpers/backends.js";
-import { ADMIN_KEY, CANCEL, CHECK, CREATE_SERVICE, START, errorOf, freshMobile, ok, type GqlResult } from "./helpers/harness.js";
+import { ADMIN_KEY, CANCEL, CHECK, CREATE_API_KEY, CREATE_SERVICE, START, errorOf, freshMobile, ok, type GqlResult } from "./helpers/harness.js";
 import { ensureBuilt, spawnServer, type ServerProcess } from "./helpers/processes.js";
 
 const { pg, redis } = backendStatus();
@@ -127,5 +127,38 @@ describe.skipIf(skipReason !== null)(skipReason ? `two instances not run: ${skip
     const approved = checks.filter((r) => r.data?.checkVerification?.valid === true);
     expect(approved).toHaveLength(1);
     for (const r of checks.filter((r) => !r.data?.checkVerification?.valid)) expect(errorOf(r)).toMatchObject({ code: "NOT_FOUND", errorCode: 20404 });
+  });
+
+  /**
+   * Each instance keeps services, keys, the safe list, geo permissions, blocks and prices in memory
+   * (store/config-cache.ts). A change made through one instance must reach the other within a second.
+   * Polls the other instance every 50 ms and returns how long the change took to show there.
+   */
+  const secondsUntil = async (seen: () => Promise<boolean>): Promise<number> => {
+    const t0 = Date.now();
+    while (!(await seen())) {
+      if (Date.now() - t0 > 5_000) throw new Error("the other instance never saw the change");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return (Date.now() - t0) / 1000;
+  };
+
+  it("sees a prefix blocked through the other instance within a second", async () => {
+    const serviceId = await createService(a);
+    // B has served this service (and its blocks) once, so they are in its cache.
+    ok(await start(b, { serviceId, to: freshMobile() }));
+    ok(await a.gql(`mutation($s: ID!) { blockPrefix(prefix: "+447400", serviceId: $s, reason: "two instances") { prefix } }`, { s: serviceId }));
+    const took = await secondsUntil(async () => (await start(b, { serviceId, to: freshMobile() })).errors?.[0]?.extensions.errorCode === 60410);
+    expect(took).toBeLessThan(1);
+  });
+
+  it("refuses a key revoked through the other instance within a second", async () => {
+    const serviceId = await createService(a);
+    const key = ok(await a.gql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(CREATE_API_KEY, { role: "CLIENT", serviceId })).createApiKey;
+    // B authenticates the key once (and caches it).
+    ok(await b.gql(START, { input: { serviceId, to: freshMobile(), channel: "SMS" } }, key.secret));
+    expect(ok(await a.gql<{ revokeApiKey: { alreadyRevoked: boolean } }>(`mutation($id: ID!) { revokeApiKey(id: $id) { alreadyRevoked } }`, { id: key.apiKey.id })).revokeApiKey.alreadyRevoked).toBe(false);
+    const took = await secondsUntil(async () => (await b.gql(START, { input: { serviceId, to: freshMobile(), channel: "SMS" } }, key.secret)).errors?.[0]?.extensions.errorCode === 20401);
+    expect(took).toBeLessThan(1);
   });
 });

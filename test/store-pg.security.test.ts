@@ -10,7 +10,7 @@ const { pg: pgStatus } = backendStatus();
 /**
  * The security properties the SQLite suites check on the file itself, checked on PostgreSQL: no code
  * or key in clear in any row, and database errors that reveal nothing (drizzle's query errors carry
- * the SQL and its parameters, phone numbers among them, in their message; store/pg/errors.ts strips
+ * the SQL and its parameters, phone numbers among them, in their message; store/sql/pg.ts strips
  * them, so the caller sees INTERNAL and the log the driver's message and SQLSTATE, never a number).
  */
 describe.skipIf(pgStatus.reason !== null)(pgStatus.reason ? `PostgreSQL security not run: ${pgStatus.reason}` : "security on PostgreSQL", () => {

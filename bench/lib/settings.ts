@@ -20,7 +20,7 @@ export interface BenchSettings {
   fanoutRounds: number;
   /** Seconds of each load while the profiler runs (BENCH_PROFILE_DURATION, default 5; 0 = skip). */
   profileDuration: number;
-  /** Sections to run (BENCH_ONLY=http,micro,query,admin,gate,fanout,profile; default all). */
+  /** Sections to run (BENCH_ONLY=http,statements,micro,query,admin,gate,fanout,profile; default all). */
   only: Set<string>;
 }
 
@@ -33,7 +33,7 @@ function num(name: string, fallback: number): number {
 }
 
 export function readSettings(): BenchSettings {
-  const only = (process.env.BENCH_ONLY ?? "http,micro,query,admin,gate,fanout,profile").split(",").map((s) => s.trim()).filter(Boolean);
+  const only = (process.env.BENCH_ONLY ?? "http,statements,micro,query,admin,gate,fanout,profile").split(",").map((s) => s.trim()).filter(Boolean);
   return {
     duration: num("BENCH_DURATION", 10),
     warmup: num("BENCH_WARMUP", 2),

@@ -7,6 +7,7 @@ import type { ConsentStore } from "./consent.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
+import { ConfigCache } from "./config-cache.js";
 import { SqlApprovalStore } from "./queries/approval.js";
 import { SqlConsentStore } from "./queries/consent.js";
 import { SqlDeliveryJobs } from "./queries/delivery.js";
@@ -57,14 +58,17 @@ const sweepLimiterRows = query<{ now: number }>("delete from rate_limits where e
 export async function openDatabase(database: Config["database"]): Promise<Database> {
   const db: SqliteDb | PgDb = database.kind === "sqlite" ? new SqliteDb(database.file) : await PgDb.open(database.url);
   let closed = false;
+  // Services, keys, safe list, geo permissions, blocks and prices: read from memory, invalidated across instances.
+  const cache = new ConfigCache(db);
+  await cache.start();
   return {
     dialect: db.dialect.name,
     db,
-    store: new SqlStore(db),
-    limits: new SqlLimitsStore(db),
+    store: new SqlStore(db, cache),
+    limits: new SqlLimitsStore(db, cache),
     delivery: new SqlDeliveryJobs(db),
     approvals: new SqlApprovalStore(db),
-    fraud: new SqlFraudStore(db),
+    fraud: new SqlFraudStore(db, cache),
     stats: new SqlStatsStore(db),
     consent: new SqlConsentStore(db),
     windowCounter: new SqlWindowCounter(db),
@@ -74,6 +78,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     ping: () => db.ping(),
     close: () => {
       closed = true;
+      cache.stop();
       return db.close();
     },
   };

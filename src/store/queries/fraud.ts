@@ -1,7 +1,8 @@
 import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../fraud.js";
 import { selectList } from "../schema/define.js";
 import { blockedPrefixes, geoPermissions, safeNumbers } from "../schema/tables.js";
-import { query, run, type Db } from "../sql/query.js";
+import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
+import { get, query, run, type Db } from "../sql/query.js";
 import type { Channel } from "../types.js";
 
 const GLOBAL_SCOPE = "*";
@@ -68,20 +69,29 @@ const q = {
   removeBlock: query<{ scope: string; prefix: string }, BlockedPrefixRow>(`delete from blocked_prefixes where scope = :scope and prefix = :prefix returning ${BP}`),
 };
 
-/** The fraud stages' data: the safe list, per-service geo permissions and blocked prefixes. */
+/**
+ * The fraud stages' data: the safe list, per-service geo permissions and blocked prefixes. With a
+ * cache (store/config-cache.ts) the stages' reads come from memory: the whole safe list, a service's
+ * geo permissions, and the blocks in force, each loaded once per configuration version.
+ */
 export class SqlFraudStore implements FraudStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly cache?: ConfigCache,
+  ) {}
 
   async addSafeNumber(row: SafeNumberRow): Promise<SafeNumberRow> {
-    return (await this.db.get(q.addSafe, row))!;
+    return (await writeConfig(this.db, this.cache, () => get(q.addSafe, row)))!;
   }
 
   async removeSafeNumber(number: string): Promise<boolean> {
-    return (await this.db.run(q.removeSafe, { number })) > 0;
+    return (await writeConfig(this.db, this.cache, () => run(q.removeSafe, { number }))) > 0;
   }
 
   async isSafeNumber(number: string): Promise<boolean> {
-    return (await this.db.get(q.isSafe, { number })) !== undefined;
+    if (!this.cache) return (await this.db.get(q.isSafe, { number })) !== undefined;
+    const all = await this.cache.get("safe", async () => new Set((await this.listSafeNumbers()).map((r) => r.number)));
+    return all.has(number);
   }
 
   listSafeNumbers(): Promise<SafeNumberRow[]> {
@@ -89,7 +99,9 @@ export class SqlFraudStore implements FraudStore {
   }
 
   async getGeoPermission(serviceId: string, country: string, channel: Channel): Promise<GeoPermission | null> {
-    return (await this.db.get(q.geo, { serviceId, country, channel }))?.permission ?? null;
+    if (!this.cache) return (await this.db.get(q.geo, { serviceId, country, channel }))?.permission ?? null;
+    const own = await this.cache.get(`geo:${serviceId}`, async () => new Map((await this.listGeoPermissions(serviceId)).map((r) => [`${r.country}:${r.channel}`, r.permission])));
+    return own.get(`${country}:${channel}`) ?? null;
   }
 
   listGeoPermissions(serviceId: string): Promise<GeoPermissionRow[]> {
@@ -97,19 +109,29 @@ export class SqlFraudStore implements FraudStore {
   }
 
   async setGeoPermissions(rows: GeoPermissionRow[]): Promise<void> {
-    await this.db.transaction(function* () {
+    await writeConfig(this.db, this.cache, function* () {
       for (const r of rows) yield* run(q.setGeo, r);
     });
   }
 
   async resetGeoPermissions(serviceId: string, countries?: string[]): Promise<number> {
     if (countries && countries.length === 0) return 0;
-    return countries ? this.db.run(q.resetGeoCountries, { serviceId, countries }) : this.db.run(q.resetGeo, { serviceId });
+    return writeConfig(this.db, this.cache, () => (countries ? run(q.resetGeoCountries, { serviceId, countries }) : run(q.resetGeo, { serviceId })));
   }
 
   async findPrefixBlock(serviceId: string, candidates: string[], now: number): Promise<BlockedPrefixRow | null> {
     if (candidates.length === 0) return null;
-    return (await this.db.get(q.findBlock, { candidates, serviceId, now })) ?? null;
+    if (!this.cache) return (await this.db.get(q.findBlock, { candidates, serviceId, now })) ?? null;
+    // Every block in force when loaded (an expired one is renewed by a write, which bumps the version);
+    // expiry is tested again now. The same order as q.findBlock: MANUAL first, the service's before global.
+    const blocks = await this.cache.get("blocks", () => this.listPrefixBlocks(now));
+    const wanted = new Set(candidates);
+    let best: BlockedPrefixRow | null = null;
+    for (const b of blocks) {
+      if (!wanted.has(b.prefix) || (b.serviceId !== null && b.serviceId !== serviceId) || (b.expiresAt !== null && b.expiresAt <= now)) continue;
+      if (!best || rank(b) > rank(best)) best = b;
+    }
+    return best;
   }
 
   listPrefixBlocks(now: number, serviceId?: string): Promise<BlockedPrefixRow[]> {
@@ -117,14 +139,19 @@ export class SqlFraudStore implements FraudStore {
   }
 
   async putManualPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow> {
-    return (await this.db.get(q.putManual, { ...row, scope: scopeOf(row.serviceId) }))!;
+    return (await writeConfig(this.db, this.cache, () => get(q.putManual, { ...row, scope: scopeOf(row.serviceId) })))!;
   }
 
   async putAutoPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow | null> {
-    return (await this.db.get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) })) ?? null;
+    return (await writeConfig(this.db, this.cache, () => get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) }))) ?? null;
   }
 
   async removePrefixBlock(serviceId: string | null, prefix: string): Promise<BlockedPrefixRow | null> {
-    return (await this.db.get(q.removeBlock, { scope: scopeOf(serviceId), prefix })) ?? null;
+    return (await writeConfig(this.db, this.cache, () => get(q.removeBlock, { scope: scopeOf(serviceId), prefix }))) ?? null;
   }
+}
+
+/** A block's precedence for a number (see q.findBlock): MANUAL over AUTO, then a service's own over a global one. */
+function rank(b: BlockedPrefixRow): number {
+  return (b.source === "MANUAL" ? 2 : 0) + (b.serviceId !== null ? 1 : 0);
 }

@@ -1,7 +1,8 @@
 import type { LimitsStore, PriceOverrideRow, SpendRow } from "../limits.js";
 import { selectList } from "../schema/define.js";
 import { priceOverrides } from "../schema/tables.js";
-import { query, type Db } from "../sql/query.js";
+import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
+import { query, run, type Db } from "../sql/query.js";
 import type { Channel } from "../types.js";
 
 const P = selectList(priceOverrides);
@@ -36,22 +37,28 @@ const q = {
  * portable: INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING reads the same in both databases.
  */
 export class SqlLimitsStore implements LimitsStore {
-  constructor(private readonly db: Db) {}
+  /** `cache` serves price overrides (store/config-cache.ts). */
+  constructor(
+    private readonly db: Db,
+    private readonly cache?: ConfigCache,
+  ) {}
 
   listPriceOverrides(): Promise<PriceOverrideRow[]> {
     return this.db.all(q.listPrices, {});
   }
 
   async getPriceOverride(country: string, channel: Channel): Promise<PriceOverrideRow | null> {
-    return (await this.db.get(q.price, { country, channel })) ?? null;
+    if (!this.cache) return (await this.db.get(q.price, { country, channel })) ?? null;
+    const all = await cached(this.cache, "prices", async () => new Map((await this.listPriceOverrides()).map((p) => [`${p.country}:${p.channel}`, p])));
+    return all.get(`${country}:${channel}`) ?? null;
   }
 
   async upsertPriceOverride(row: PriceOverrideRow): Promise<void> {
-    await this.db.run(q.upsertPrice, row);
+    await writeConfig(this.db, this.cache, () => run(q.upsertPrice, row));
   }
 
   async deletePriceOverride(country: string, channel: Channel): Promise<boolean> {
-    return (await this.db.run(q.deletePrice, { country, channel })) > 0;
+    return (await writeConfig(this.db, this.cache, () => run(q.deletePrice, { country, channel }))) > 0;
   }
 
   async getSpend(serviceId: string, day: string): Promise<SpendRow> {

@@ -1,6 +1,7 @@
 import type { DeliveryJobBuilder, DeliveryJobRow } from "../delivery.js";
 import { insertValues, rowColumns, rowMapper, selectList } from "../schema/define.js";
 import { apiKeys, deliveryJobs, instanceSettings, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
+import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
 import { adhoc, get, query, run, type Db } from "../sql/query.js";
 import type {
   ApiKeyRow,
@@ -114,27 +115,31 @@ const RESEND_RETRIES = 5;
 export class SqlStore implements Store {
   readonly dialect: "sqlite" | "postgres";
 
-  constructor(private readonly db: Db) {
+  /** `cache` serves services and API keys (store/config-cache.ts); without one every read queries. */
+  constructor(
+    private readonly db: Db,
+    private readonly cache?: ConfigCache,
+  ) {
     this.dialect = db.dialect.name;
   }
 
   async insertService(row: ServiceRow): Promise<void> {
-    await this.db.run(q.insertService, serviceParams(row));
+    await writeConfig(this.db, this.cache, () => run(q.insertService, serviceParams(row)));
   }
 
   async updateService(id: string, patch: ServicePatch): Promise<ServiceRow | null> {
     const cols = rowColumns(services).filter(([k]) => k in patch && (patch as Record<string, unknown>)[k] !== undefined);
     const set = cols.map(([k, c]) => `${c.name} = :${k}`).join(", ");
     const update = adhoc<Record<string, unknown>, ServiceRow>(`update services set ${set} where id = :id returning ${S}`, toService);
-    return (await this.db.get(update, { ...serviceParams(patch), id })) ?? null;
+    return (await writeConfig(this.db, this.cache, () => get(update, { ...serviceParams(patch), id }))) ?? null;
   }
 
   async deleteService(id: string): Promise<boolean> {
-    return (await this.db.run(q.deleteService, { id })) > 0;
+    return (await writeConfig(this.db, this.cache, () => run(q.deleteService, { id }))) > 0;
   }
 
-  async getService(id: string): Promise<ServiceRow | null> {
-    return (await this.db.get(q.serviceById, { id })) ?? null;
+  getService(id: string): Promise<ServiceRow | null> {
+    return cached(this.cache, `service:${id}`, async () => (await this.db.get(q.serviceById, { id })) ?? null);
   }
 
   listServices(): Promise<ServiceRow[]> {
@@ -142,11 +147,12 @@ export class SqlStore implements Store {
   }
 
   async insertApiKey(row: ApiKeyRow): Promise<void> {
-    await this.db.run(q.insertApiKey, row);
+    await writeConfig(this.db, this.cache, () => run(q.insertApiKey, row));
   }
 
-  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
-    return (await this.db.get(q.apiKeyByHash, { keyHash })) ?? null;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | null> {
+    // Unknown keys are not kept: a stranger's guesses must not fill the cache (or outlive a new key).
+    return cached(this.cache, `key:${keyHash}`, async () => (await this.db.get(q.apiKeyByHash, { keyHash })) ?? null, (row) => row !== null);
   }
 
   async countAdminKeys(): Promise<number> {
@@ -158,7 +164,7 @@ export class SqlStore implements Store {
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    return (await this.db.run(q.revokeApiKey, { id, at })) > 0;
+    return (await writeConfig(this.db, this.cache, () => run(q.revokeApiKey, { id, at }))) > 0;
   }
 
   async getApiKey(id: string): Promise<ApiKeyRow | null> {

@@ -44,4 +44,5 @@ export const {
   approvalRedemptions,
   instanceSettings,
   consentRecords,
+  configVersion,
 } = deriveTables(sqlite);

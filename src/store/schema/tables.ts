@@ -458,3 +458,13 @@ export const consentRecords = table(
     t.index("consent_records_created_idx", ["createdAt", "id"]);
   },
 );
+
+/**
+ * One row: a number bumped by every change to the configuration instances cache in process
+ * (services, API keys, the safe list, geo permissions, blocked prefixes, prices). Each instance reads
+ * it a few times a second and drops its cache when it moved (store/config-cache.ts).
+ */
+export const configVersion = table("config_version", {
+  id: int("id").primaryKey(),
+  version: int64("version").notNull(),
+});
