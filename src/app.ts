@@ -28,6 +28,8 @@ import { createMetricsServer, mountMetrics } from "./http/metrics.js";
 import { gaugeOf, Metrics } from "./metrics.js";
 import { MICROS_PER_USD } from "./risk/prices.js";
 import { ApprovalTokens } from "./verification/approval-tokens.js";
+import { DeliveryAlerts } from "./alerts/delivery-alerts.js";
+import { Webhooks } from "./webhooks/webhooks.js";
 import type { RiskDecisionRow } from "./store/types.js";
 import type { Server } from "node:http";
 import { buildRiskPipeline } from "./risk/build.js";
@@ -69,6 +71,10 @@ export interface App {
   schema: GraphQLSchema;
   pubSub: VerifyPubSub;
   dispatcher: Dispatcher;
+  /** The webhook outbox's worker (tests wait on `webhooks.idle()`). */
+  webhooks: Webhooks;
+  /** Delivery-rate alerts (tests run `alerts.evaluate()` with a manual clock). */
+  alerts: DeliveryAlerts;
   /** The risk pipeline the lifecycle runs (`npm run bench` times its decisions alone). */
   pipeline: RiskPipeline;
   http: HttpServer;
@@ -107,7 +113,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const bus = createEventBus(redis?.eventTarget);
   const pubSub = bus.pubSub;
   // Every event the domain publishes is counted here, once, by the instance that published it.
-  const publisher = metrics.countingPublisher(bus.publisher);
+  // Signed outbound webhooks: every published event a service subscribed to is written to the
+  // webhook outbox after it is published (never on the request's path) and sent by their worker.
+  const webhooks = new Webhooks({
+    store: metrics.timed("webhooks", database.webhooks),
+    codeSecret: config.codeSecret,
+    log,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 3_600_000 },
+    requireHttps: config.NODE_ENV === "production",
+    onAttempt: (outcome, status) => metrics.webhookAttempts.inc({ outcome, status: status === null ? "none" : String(status) }),
+  });
+  const publisher = webhooks.publisher(metrics.countingPublisher(bus.publisher));
   // Twilio when credentials are set, else the local outbox; either way through durable jobs and the worker.
   const twilio = twilioOptionsFrom(config);
   const outbox = twilio ? null : new OutboxChannel(log, () => clock.now());
@@ -169,7 +186,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const stats = new FraudStats({ stats: database.stats, store, prices });
   const decisionLog = new DecisionLog(database.stats);
   const watcher = new EventWatcher({ pubSub, store, lifecycle, clock });
-  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent };
+  const alerts = new DeliveryAlerts({
+    store: metrics.timed("alerts", database.alerts),
+    events: publisher,
+    clock,
+    log,
+    windowMs: config.ALERT_WINDOW_MINUTES * 60_000,
+    minSends: config.ALERT_MIN_SENDS,
+    dropRatio: config.ALERT_DROP_RATIO,
+    onChange: (a, open) => metrics.alertChanges.inc({ service: a.serviceId, country: metrics.country(a.country), channel: a.channel, metric: a.metric, change: open ? "raised" : "cleared" }),
+  });
+  metrics.openAlertsGauge(() => alerts.openAlerts);
+  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent, webhooks, alerts };
   gaugeOf(metrics, "verify_guard_open_subscriptions", "GraphQL subscriptions streaming in this process.", openStreams);
   const schema = await buildVerifySchema(pubSub);
   // /metrics: on METRICS_PORT alone when set; else on the main port, behind METRICS_TOKEN when set,
@@ -220,6 +248,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   await http.start();
   if (opts.deliveryWorker !== false) dispatcher.start();
+  webhooks.start();
+  // Delivery-rate alerts are judged on a timer (wall clock); each evaluation reads the injected clock.
+  const alerting = setInterval(() => {
+    alerts.evaluate().catch((err) => log.error("delivery alert evaluation failed", { error: String(err) }));
+  }, config.ALERT_EVALUATE_SECONDS * 1000);
+  alerting.unref();
 
   let sweeper: NodeJS.Timeout | undefined;
   if (opts.sweeper !== false) {
@@ -249,6 +283,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     http,
     metrics,
     metricsServer,
+    webhooks,
+    alerts,
     async listen(port = config.PORT, host = config.HOST) {
       if (metricsServer && !metricsServer.listening) {
         await new Promise<void>((resolve, reject) => {
@@ -270,7 +306,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
       if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       if (consentPurge) clearInterval(consentPurge);
       await http.stop();
+      clearInterval(alerting);
       await dispatcher.stop();
+      await webhooks.stop();
       await database.close();
       await redis?.close();
     },

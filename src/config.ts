@@ -157,6 +157,18 @@ export const EnvSchema = z.object({
   DEMO_PAGE: z.enum(["on", "off"]).optional(),
   /** Days consent records are kept before they are deleted (evidence of opt-in; TCPA claims run 4 years). @default 1461 */
   CONSENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(1461),
+  /** Timeout of one webhook request (ms); a slower endpoint counts as failed and is retried. @default 5000 */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Tries per webhook event (backoff from 1 s to 1 h) before it is given up. @default 12 */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(12),
+  /** Delivery alerts: the recent window compared with the 7-day baseline, minutes. @default 60 */
+  ALERT_WINDOW_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
+  /** Delivery alerts: sends the window (and the baseline) need before a rate is judged. @default 20 */
+  ALERT_MIN_SENDS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Delivery alerts: raised when a rate falls under this fraction of its baseline. @default 0.5 */
+  ALERT_DROP_RATIO: z.coerce.number().gt(0).lt(1).default(0.5),
+  /** Delivery alerts: seconds between evaluations. @default 60 */
+  ALERT_EVALUATE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 

@@ -57,6 +57,8 @@ export class Metrics implements DeliveryMetrics {
   readonly deliveryCallbacks: Counter<"channel" | "status" | "error_code">;
   readonly spend: Counter<"service" | "share">;
   readonly approvalTokens: Counter<"service">;
+  readonly webhookAttempts: Counter<"outcome" | "status">;
+  readonly alertChanges: Counter<"service" | "country" | "channel" | "metric" | "change">;
 
   constructor(opts: MetricsOptions = {}) {
     this.countries = new Set((opts.countries ?? DEFAULT_METRIC_COUNTRIES).map((c) => c.toUpperCase()));
@@ -123,6 +125,18 @@ export class Metrics implements DeliveryMetrics {
       registers,
     });
     this.approvalTokens = new Counter({ name: "verify_guard_approval_tokens_issued_total", help: "Approval tokens issued by approving checks.", labelNames: ["service"], registers });
+    this.webhookAttempts = new Counter({
+      name: "verify_guard_webhook_attempts_total",
+      help: "Webhook requests, by outcome (delivered, retry, failed for good) and the endpoint's HTTP status.",
+      labelNames: ["outcome", "status"],
+      registers,
+    });
+    this.alertChanges = new Counter({
+      name: "verify_guard_delivery_alerts_total",
+      help: "Delivery-rate alerts raised and cleared, by service, country, channel and metric.",
+      labelNames: ["service", "country", "channel", "metric", "change"],
+      registers,
+    });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "" });
   }
 
@@ -238,6 +252,21 @@ export class Metrics implements DeliveryMetrics {
           wrapped.set(prop, w);
         }
         return w;
+      },
+    });
+  }
+
+  /** `verify_guard_delivery_alerts_open`: 1 per open alert (as of this instance's last evaluation). */
+  openAlertsGauge(read: () => readonly { serviceId: string; country: string; channel: string; metric: string }[]): void {
+    const country = (c: string) => this.country(c);
+    new Gauge({
+      name: "verify_guard_delivery_alerts_open",
+      help: "Open delivery-rate alerts (1 each), by service, country, channel and metric.",
+      labelNames: ["service", "country", "channel", "metric"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const a of read()) this.inc({ service: a.serviceId, country: country(a.country), channel: a.channel, metric: a.metric });
       },
     });
   }

@@ -15,7 +15,7 @@ const VERSION = "v1";
 const keys = new Map<string, Buffer>();
 
 /** What a sealed value is for: each purpose has its own key (HKDF `info`), so no key serves two. */
-export type SealPurpose = "delivery-job-code:v1" | "approval-signing-key:v1";
+export type SealPurpose = "delivery-job-code:v1" | "approval-signing-key:v1" | "webhook-secret:v1";
 
 function keyFor(secret: string, purpose: SealPurpose): Buffer {
   const id = `${purpose}\0${secret}`;

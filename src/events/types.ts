@@ -12,7 +12,9 @@ export type VerificationEventType =
   | "EXPIRED"
   | "FAILED"
   | "RISK_BLOCKED"
-  | "AUTO_BLOCKED";
+  | "AUTO_BLOCKED"
+  | "DELIVERY_DEGRADED"
+  | "DELIVERY_RECOVERED";
 
 /** Where the SMS-pumping detector put a block: one prefix, a wider range, or a whole country. */
 export type AutoBlockLevel = "PREFIX" | "RANGE" | "COUNTRY";
@@ -51,6 +53,19 @@ export interface VerificationEvent {
   country?: string | null;
   /** AUTO_BLOCKED: the block the detector wrote. */
   autoBlock?: AutoBlockEvent | null;
+  /** DELIVERY_DEGRADED / DELIVERY_RECOVERED: the alert and its figures (alerts/delivery-alerts.ts). */
+  alert?: AlertFiguresEvent | null;
+}
+
+/** What a delivery-rate alert event says: which rate, how it compares, on how many sends. */
+export interface AlertFiguresEvent {
+  alertId: string;
+  metric: "DELIVERED_RATE" | "APPROVED_RATE";
+  /** The recent window's rate (at raise, or at recovery) and the sends it is over. */
+  rate: number;
+  sends: number;
+  /** The 7-day baseline rate the alert was raised against. */
+  baseline: number;
 }
 
 /**

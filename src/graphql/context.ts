@@ -7,6 +7,8 @@ import type { LimitsAdmin } from "../risk/limits-admin.js";
 import type { DecisionLog } from "../stats/decision-log.js";
 import type { FraudStats } from "../stats/fraud-stats.js";
 import type { Store } from "../store/types.js";
+import type { DeliveryAlerts } from "../alerts/delivery-alerts.js";
+import type { Webhooks } from "../webhooks/webhooks.js";
 import type { ApprovalTokens } from "../verification/approval-tokens.js";
 import type { ConsentRecords } from "../verification/consent.js";
 import type { Lifecycle } from "../verification/lifecycle.js";
@@ -37,6 +39,10 @@ export interface AppServices {
   approvals: ApprovalTokens;
   /** Consent evidence: recorded with starts, listed and exported by admins. */
   consent: ConsentRecords;
+  /** Outbound webhooks: endpoints and their outbox. */
+  webhooks: Webhooks;
+  /** Delivery-rate alerts. */
+  alerts: DeliveryAlerts;
 }
 
 /** Per-request context: who calls, from where, and the app. */

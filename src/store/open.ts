@@ -2,12 +2,14 @@ import { RateLimiterPostgres, RateLimiterSQLite } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
 import { COUNTER_POINTS, type Counters } from "../risk/limiter.js";
 import type { WindowCounter } from "../risk/window-counter.js";
+import type { DeliveryAlertStore } from "./alerts.js";
 import type { ApprovalStore } from "./approval.js";
 import type { ConsentStore } from "./consent.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
 import { ConfigCache } from "./config-cache.js";
+import { SqlDeliveryAlertStore } from "./queries/alerts.js";
 import { SqlApprovalStore } from "./queries/approval.js";
 import { SqlConsentStore } from "./queries/consent.js";
 import { SqlDeliveryJobs } from "./queries/delivery.js";
@@ -15,12 +17,14 @@ import { SqlFraudStore } from "./queries/fraud.js";
 import { SqlLimitsStore } from "./queries/limits.js";
 import { SqlStatsStore } from "./queries/stats.js";
 import { SqlStore } from "./queries/store.js";
+import { SqlWebhookStore } from "./queries/webhooks.js";
 import { SqlWindowCounter } from "./queries/window-counter.js";
 import { PgDb } from "./sql/pg.js";
 import { query, type Db } from "./sql/query.js";
 import { SqliteDb } from "./sql/sqlite.js";
 import type { StatsStore } from "./stats.js";
 import type { Store } from "./types.js";
+import type { WebhookStore } from "./webhooks.js";
 
 /**
  * Every store of one database, opened together: DATABASE_URL decides the dialect once, here, and the
@@ -36,6 +40,10 @@ export interface Database {
   delivery: DeliveryJobStore;
   /** Approval tokens' signing keys and redemptions. */
   approvals: ApprovalStore;
+  /** Outbound webhook endpoints and their delivery outbox. */
+  webhooks: WebhookStore;
+  /** Delivery-rate alerts and the figures they are judged on. */
+  alerts: DeliveryAlertStore;
   /** Safe list, geo permissions, blocked prefixes (the fraud stages). */
   fraud: FraudStore;
   /** Read side of the decision log: fraud statistics, the attempts log (store/stats.ts). */
@@ -68,6 +76,8 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     limits: new SqlLimitsStore(db, cache),
     delivery: new SqlDeliveryJobs(db),
     approvals: new SqlApprovalStore(db),
+    webhooks: new SqlWebhookStore(db),
+    alerts: new SqlDeliveryAlertStore(db),
     fraud: new SqlFraudStore(db, cache),
     stats: new SqlStatsStore(db),
     consent: new SqlConsentStore(db),

@@ -16,6 +16,8 @@ export enum VerificationEventTypeEnum {
   FAILED = "FAILED",
   RISK_BLOCKED = "RISK_BLOCKED",
   AUTO_BLOCKED = "AUTO_BLOCKED",
+  DELIVERY_DEGRADED = "DELIVERY_DEGRADED",
+  DELIVERY_RECOVERED = "DELIVERY_RECOVERED",
 }
 registerEnumType(VerificationEventTypeEnum, {
   name: "VerificationEventType",
@@ -33,6 +35,8 @@ registerEnumType(VerificationEventTypeEnum, {
     FAILED: { description: "The code could not be delivered." },
     RISK_BLOCKED: { description: "A start or check was blocked by a risk stage (service feed only; stage, errorCode, country)." },
     AUTO_BLOCKED: { description: "The SMS-pumping detector blocked (or renewed the block of) a prefix, a range or a country (service feed only; see autoBlock)." },
+    DELIVERY_DEGRADED: { description: "Service feed only: a delivered or approved rate of this country and channel fell under half its 7-day baseline (alert)." },
+    DELIVERY_RECOVERED: { description: "Service feed only: the rate of an open DELIVERY_DEGRADED alert recovered (alert)." },
   },
 });
 
@@ -95,7 +99,23 @@ const TYPE_OF: Record<VerificationEventType | "SUBSCRIBED", VerificationEventTyp
   FAILED: VerificationEventTypeEnum.FAILED,
   RISK_BLOCKED: VerificationEventTypeEnum.RISK_BLOCKED,
   AUTO_BLOCKED: VerificationEventTypeEnum.AUTO_BLOCKED,
+  DELIVERY_DEGRADED: VerificationEventTypeEnum.DELIVERY_DEGRADED,
+  DELIVERY_RECOVERED: VerificationEventTypeEnum.DELIVERY_RECOVERED,
 };
+
+@ObjectType({ description: "The figures of a delivery-rate alert event." })
+export class AlertFigures {
+  @Field(() => ID, { description: "The alert (deliveryAlerts lists it)." })
+  alertId!: string;
+  @Field(() => String, { description: "DELIVERED_RATE (delivered / sent) or APPROVED_RATE (approved / sent)." })
+  metric!: string;
+  @Field(() => Float, { description: "The recent window's rate." })
+  rate!: number;
+  @Field(() => Int, { description: "Sends in the recent window." })
+  sends!: number;
+  @Field(() => Float, { description: "The 7-day baseline rate the alert was raised against." })
+  baseline!: number;
+}
 
 @ObjectType({ description: "A status change of a verification, or a risk block, as it happens. Never carries the number or the code." })
 export class VerificationEvent {
@@ -121,6 +141,8 @@ export class VerificationEvent {
   country!: string | null;
   @Field(() => AutoBlock, { nullable: true, description: "AUTO_BLOCKED: the block, its rule, figures and expiry." })
   autoBlock!: AutoBlock | null;
+  @Field(() => AlertFigures, { nullable: true, description: "DELIVERY_DEGRADED / DELIVERY_RECOVERED: the alert and its figures." })
+  alert!: AlertFigures | null;
 
   static from(e: WatchEvent): VerificationEvent {
     return Object.assign(new VerificationEvent(), {
@@ -135,6 +157,7 @@ export class VerificationEvent {
       errorCode: e.errorCode ?? null,
       country: e.country ?? null,
       autoBlock: e.autoBlock ? AutoBlock.from(e.autoBlock) : null,
+      alert: e.alert ?? null,
     });
   }
 }

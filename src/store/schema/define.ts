@@ -8,12 +8,13 @@
  *   text      text                      text
  *   int       integer                   integer
  *   int64     integer                   bigint (read as a JS number)
+ *   real      real                      double precision
  *   bool      integer 0/1               boolean
  *   json      text                      jsonb
  *   rowOrder  (the implicit rowid)      bigint identity: insertion order, never part of a row type
  */
 
-export type ColumnKind = "text" | "int" | "int64" | "bool" | "json" | "rowOrder";
+export type ColumnKind = "text" | "int" | "int64" | "real" | "bool" | "json" | "rowOrder";
 
 export interface ColumnDef {
   kind: ColumnKind;
@@ -54,6 +55,8 @@ export const text = (name: string, enumValues?: readonly [string, ...string[]]) 
 export const int = (name: string) => new Col("int", name);
 /** 64-bit integers: epoch milliseconds, micro-dollars. */
 export const int64 = (name: string) => new Col("int64", name);
+/** Floating point (rates, ratios): never money, which is integer micro-dollars. */
+export const real = (name: string) => new Col("real", name);
 export const bool = (name: string) => new Col("bool", name);
 export const json = (name: string) => new Col("json", name);
 /** Insertion order: SQLite's implicit rowid, a PostgreSQL identity column named `name`. */

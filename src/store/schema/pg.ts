@@ -1,4 +1,4 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { deriveTables, type ColumnBuilder, type DrizzleDialect } from "./derive.js";
 
 /**
@@ -16,6 +16,7 @@ const pg: DrizzleDialect = {
     if (c.kind === "text") return b(text(c.name, c.enum ? { enum: c.enum } : {}));
     if (c.kind === "json") return b(jsonb(c.name));
     if (c.kind === "bool") return b(boolean(c.name));
+    if (c.kind === "real") return b(doublePrecision(c.name));
     if (c.kind === "int64") return b(bigint(c.name, { mode: "number" }));
     return b(integer(c.name));
   },
@@ -45,4 +46,7 @@ export const {
   instanceSettings,
   consentRecords,
   configVersion,
+  serviceWebhooks,
+  webhookDeliveries,
+  deliveryAlerts,
 } = deriveTables(pg);

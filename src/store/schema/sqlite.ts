@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { deriveTables, type ColumnBuilder, type DrizzleDialect } from "./derive.js";
 
 /**
@@ -15,6 +15,7 @@ const sqlite: DrizzleDialect = {
     if (c.kind === "text") return b(text(c.name, c.enum ? { enum: c.enum } : {}));
     if (c.kind === "json") return b(text(c.name));
     if (c.kind === "bool") return b(integer(c.name, { mode: "boolean" }));
+    if (c.kind === "real") return b(real(c.name));
     return b(integer(c.name));
   },
   index: (name) => index(name) as never,
@@ -45,4 +46,7 @@ export const {
   instanceSettings,
   consentRecords,
   configVersion,
+  serviceWebhooks,
+  webhookDeliveries,
+  deliveryAlerts,
 } = deriveTables(sqlite);

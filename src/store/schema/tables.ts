@@ -1,4 +1,4 @@
-import { bool, int, int64, json, rowOrder, table, text } from "./define.js";
+import { bool, int, int64, json, real, rowOrder, table, text } from "./define.js";
 
 /**
  * The schema, written once for both databases (define.ts says what each column kind becomes where).
@@ -468,3 +468,77 @@ export const configVersion = table("config_version", {
   id: int("id").primaryKey(),
   version: int64("version").notNull(),
 });
+
+/** A service's outbound webhook (webhooks/webhooks.ts): where, which events, and its sealed signing secret. */
+export const serviceWebhooks = table("service_webhooks", {
+  serviceId: text("service_id").primaryKey().references(() => services, "id", { onDelete: "cascade" }),
+  url: text("url").notNull(),
+  /** WebhookEvent names, JSON array. */
+  events: text("events").notNull(),
+  /** The `whsec_` secret, AES-256-GCM sealed under a key derived from CODE_SECRET, the service id as AAD. */
+  sealedSecret: text("sealed_secret").notNull(),
+  createdAt: int64("created_at").notNull(),
+  updatedAt: int64("updated_at").notNull(),
+});
+
+/**
+ * The webhook outbox: one row per event to send, claimed under a lease like delivery jobs (shape and
+ * life cycle in store/webhooks.ts).
+ */
+export const webhookDeliveries = table(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    serviceId: text("service_id").notNull().references(() => services, "id", { onDelete: "cascade" }),
+    /** Deliveries with one key go out one at a time, in `seq` order (a verification's events). */
+    orderKey: text("order_key").notNull(),
+    seq: int64("seq").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    status: text("status", ["pending", "sending", "delivered", "failed"]).notNull(),
+    attempts: int("attempts").notNull().default(0),
+    runAt: int64("run_at").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: int64("lease_until"),
+    lastStatus: int("last_status"),
+    lastError: text("last_error"),
+    requestId: text("request_id"),
+    createdAt: int64("created_at").notNull(),
+    updatedAt: int64("updated_at").notNull(),
+  },
+  (t) => {
+    t.index("webhook_deliveries_due_idx", ["status", "runAt"]);
+    t.index("webhook_deliveries_lease_idx", ["status", "leaseUntil"]);
+    t.index("webhook_deliveries_order_idx", ["orderKey", "seq"]);
+    t.index("webhook_deliveries_service_idx", ["serviceId", "seq"]);
+  },
+);
+
+/**
+ * Delivery-rate alerts (alerts/delivery-alerts.ts): a drop of a service × country × channel rate
+ * against its 7-day baseline, raised once and cleared on recovery. `open_key` is set while the alert
+ * is open and unique, so instances evaluating at once raise it once; cleared alerts keep their figures.
+ */
+export const deliveryAlerts = table(
+  "delivery_alerts",
+  {
+    id: text("id").primaryKey(),
+    serviceId: text("service_id").notNull().references(() => services, "id", { onDelete: "cascade" }),
+    country: text("country").notNull(),
+    channel: text("channel").notNull(),
+    metric: text("metric", ["DELIVERED_RATE", "APPROVED_RATE"]).notNull(),
+    openKey: text("open_key"),
+    raisedAt: int64("raised_at").notNull(),
+    resolvedAt: int64("resolved_at"),
+    sends: int("sends").notNull(),
+    rate: real("rate").notNull(),
+    baseline: real("baseline").notNull(),
+    baselineSends: int("baseline_sends").notNull(),
+    recoveredRate: real("recovered_rate"),
+    recoveredSends: int("recovered_sends"),
+  },
+  (t) => {
+    t.uniqueIndex("delivery_alerts_open_idx", ["openKey"]);
+    t.index("delivery_alerts_service_idx", ["serviceId", "raisedAt"]);
+  },
+);

@@ -1,0 +1,80 @@
+import { insertValues, selectList } from "../schema/define.js";
+import { serviceWebhooks, webhookDeliveries } from "../schema/tables.js";
+import { query, type Db } from "../sql/query.js";
+import type { ServiceWebhookRow, WebhookDeliveryRow, WebhookStore } from "../webhooks.js";
+
+const E = selectList(serviceWebhooks);
+const W = selectList(webhookDeliveries);
+/** Guarded like every write of a claimed delivery: still `sending`, and still ours. */
+const OWNED = "id = :id and status = 'sending' and lease_owner = :owner";
+/** No open delivery of the same order key was enqueued before this one (`w` is the candidate). */
+const HEAD = "not exists (select 1 from webhook_deliveries e where e.order_key = w.order_key and e.seq < w.seq and e.status in ('pending', 'sending'))";
+
+const q = {
+  endpoint: query<{ serviceId: string }, ServiceWebhookRow>(`select ${E} from service_webhooks where service_id = :serviceId`),
+  upsertEndpoint: query<ServiceWebhookRow>(
+    `insert into service_webhooks ${insertValues(serviceWebhooks)}
+     on conflict (service_id) do update set url = excluded.url, events = excluded.events, sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at`,
+  ),
+  deleteEndpoint: query<{ serviceId: string }>("delete from service_webhooks where service_id = :serviceId"),
+  enqueue: query<WebhookDeliveryRow>(`insert into webhook_deliveries ${insertValues(webhookDeliveries)}`),
+  /**
+   * As the delivery jobs' claim (queries/delivery.ts): stale leases first, then due deliveries, each by
+   * its own index range and LIMIT (PostgreSQL: locked SKIP LOCKED), and "due" tested again on every
+   * row the UPDATE takes. Only the head of its order key's queue is a candidate, so a later event of
+   * a verification never overtakes an earlier one, even while the earlier one is being retried.
+   */
+  claim: query<{ owner: string; now: number; leaseUntil: number; limit: number }, WebhookDeliveryRow>(
+    (d) => `update webhook_deliveries set status = 'sending', lease_owner = :owner, lease_until = :leaseUntil, attempts = attempts + 1, updated_at = :now
+     where id in (
+       with stale as (select id, lease_until as at from webhook_deliveries w where status = 'sending' and lease_until <= :now order by lease_until limit :limit ${d.skipLocked}),
+            due as (select id, run_at as at from webhook_deliveries w where status = 'pending' and run_at <= :now and ${HEAD} order by run_at limit :limit ${d.skipLocked})
+       select id from (select id, 0 as pri, at from stale union all select id, 1 as pri, at from due) c order by pri, at limit :limit)
+     and ((status = 'pending' and run_at <= :now) or (status = 'sending' and lease_until <= :now))
+     returning ${W}`,
+  ),
+  finish: query<{ id: string; owner: string; status: string; httpStatus: number | null; error: string | null; now: number }>(
+    `update webhook_deliveries set status = :status, lease_owner = null, lease_until = null, last_status = :httpStatus, last_error = :error, updated_at = :now where ${OWNED}`,
+  ),
+  reschedule: query<{ id: string; owner: string; runAt: number; httpStatus: number | null; error: string; now: number }>(
+    `update webhook_deliveries set status = 'pending', run_at = :runAt, lease_owner = null, lease_until = null, last_status = :httpStatus, last_error = :error, updated_at = :now where ${OWNED}`,
+  ),
+  list: query<{ serviceId: string; limit: number }, WebhookDeliveryRow>(`select ${W} from webhook_deliveries where service_id = :serviceId order by seq desc limit :limit`),
+};
+
+/** Webhook endpoints and the webhook outbox; every write one guarded statement. */
+export class SqlWebhookStore implements WebhookStore {
+  constructor(private readonly db: Db) {}
+
+  async getEndpoint(serviceId: string): Promise<ServiceWebhookRow | null> {
+    return (await this.db.get(q.endpoint, { serviceId })) ?? null;
+  }
+
+  async upsertEndpoint(row: ServiceWebhookRow): Promise<void> {
+    await this.db.run(q.upsertEndpoint, row);
+  }
+
+  async deleteEndpoint(serviceId: string): Promise<boolean> {
+    return (await this.db.run(q.deleteEndpoint, { serviceId })) > 0;
+  }
+
+  async enqueue(row: WebhookDeliveryRow): Promise<void> {
+    await this.db.run(q.enqueue, row);
+  }
+
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
+    return this.db.all(q.claim, { owner, now, leaseUntil: now + leaseMs, limit });
+  }
+
+  async finish(id: string, owner: string, status: "delivered" | "failed", httpStatus: number | null, error: string | null, now: number): Promise<boolean> {
+    return (await this.db.run(q.finish, { id, owner, status, httpStatus, error, now })) > 0;
+  }
+
+  async reschedule(id: string, owner: string, runAt: number, httpStatus: number | null, error: string, now: number): Promise<boolean> {
+    return (await this.db.run(q.reschedule, { id, owner, runAt, httpStatus, error, now })) > 0;
+  }
+
+  listDeliveries(serviceId: string, limit: number): Promise<WebhookDeliveryRow[]> {
+    return this.db.all(q.list, { serviceId, limit });
+  }
+}
