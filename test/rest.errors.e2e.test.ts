@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY, createCoreService, createService, freshMobile, latestCode, ok, startServer, type TestServer } from "./helpers/harness.js";
 import { accountSidOf, restError, twilioClient, type TwilioClient } from "./helpers/twilio-client.js";
@@ -127,6 +128,28 @@ describe("REST errors as Twilio's RestException", () => {
     expect(Number(r.retryAfter)).toBeGreaterThan(0);
     // Another value has its own count.
     expect(await client.verify.v2.services(svc).verifications.create({ to: freshMobile(), channel: "sms", rateLimits: { end_user_id: "u-2" } })).toMatchObject({ status: "pending" });
+  });
+
+  it("20503 (503, Retry-After): the limiter store is down and the service fails closed", async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const down = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    try {
+      const svc = await createService(down, { friendlyName: "NoRedis" });
+      const c = twilioClient(down, await accountSidOf(down), ADMIN_KEY);
+      expect(await restError(c.verify.v2.services(svc).verifications.create({ to: freshMobile(), channel: "sms" }))).toMatchObject({ status: 503, code: 20503 });
+      const res = await fetch(`${down.url}/v2/Services/${svc}/Verifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ To: freshMobile(), Channel: "sms" }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+    } finally {
+      await down.close();
+    }
   });
 
   it("20501 (501) naming a Twilio parameter verify-guard does not implement", async () => {
