@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { BENCH_ADMIN_KEY, BENCH_CODE_SECRET, clientIp, gql } from "./lib/gql.js";
 import { runLoad, type LoadResult } from "./lib/load.js";
 import { PhoneSource } from "./lib/phones.js";
-import { spawnServer, type ServerProcess } from "./lib/process.js";
+import { procCpuMs, spawnServer, type ServerProcess } from "./lib/process.js";
 import type { BenchSettings } from "./lib/settings.js";
 
 /**
@@ -15,9 +15,14 @@ import type { BenchSettings } from "./lib/settings.js";
 export const SERVER_MAIN = process.env.BENCH_SERVER || fileURLToPath(new URL("../src/main.js", import.meta.url));
 const BASELINE = fileURLToPath(new URL("./baseline-server.js", import.meta.url));
 
-/** A load run plus the server's peak RSS during it. */
+/** A load run plus the server's peak RSS during it and its own CPU time per request. */
 export interface HttpOpResult extends LoadResult {
   peakRssBytes: number;
+  /**
+   * The server process's CPU time (user + system, /proc/<pid>/stat) over the run, per request: what
+   * the request cost the server, much less moved by other load on the machine than throughput is.
+   */
+  cpuMsPerRequest: number;
 }
 
 export interface HttpResults {
@@ -27,7 +32,7 @@ export interface HttpResults {
   /** `vsBaseline`: throughput over the mean of the baseline runs just before and after. */
   startVerification: HttpOpResult & { vsBaseline: number };
   checkVerification: HttpOpResult & { vsBaseline: number };
-  /** The same start and check over the Twilio-compatible REST API; `vsGraphql` = REST rps / GraphQL rps. */
+  /** The same start and check over the Twilio-compatible REST API; `vsGraphql` = REST rps / GraphQL rps (server CPU per request: `cpuMsPerRequest` of each). */
   restStart: HttpOpResult & { vsBaseline: number; vsGraphql: number };
   restCheck: HttpOpResult & { vsBaseline: number; vsGraphql: number };
 }
@@ -205,8 +210,9 @@ export class VerificationLoad {
 
 async function measured(server: ServerProcess, run: () => Promise<LoadResult>): Promise<HttpOpResult> {
   server.resetPeakRss();
+  const cpuBefore = procCpuMs(server.pid);
   const r = await run();
-  return { ...r, peakRssBytes: server.peakRss() };
+  return { ...r, peakRssBytes: server.peakRss(), cpuMsPerRequest: r.requests ? (procCpuMs(server.pid) - cpuBefore) / r.requests : 0 };
 }
 
 /** The bare Apollo baseline's load: the trivial mutation, same connections, headers and body size. */
@@ -245,6 +251,7 @@ function combine(runs: HttpOpResult[]): HttpOpResult {
     errorRate: requests ? errors / requests : 0,
     errorCodes,
     peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
   };
 }
 

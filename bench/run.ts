@@ -69,7 +69,11 @@ async function main(): Promise<void> {
     rows.push(httpRow("checkVerification (full risk pipeline)", http.checkVerification, http.checkVerification.vsBaseline));
     rows.push(httpRow("REST start: POST /v2/…/Verifications (same pipeline)", http.restStart, http.restStart.vsBaseline));
     rows.push(httpRow("REST check: POST /v2/…/VerificationCheck (same pipeline)", http.restCheck, http.restCheck.vsBaseline));
-    notes.push(`REST / GraphQL throughput for the same work: start ${fmt.ratio(http.restStart.vsGraphql)}, check ${fmt.ratio(http.restCheck.vsGraphql)} (above 1: REST is cheaper).`);
+    const cpu = (r: HttpOpResult) => `${r.cpuMsPerRequest.toFixed(2)} ms`;
+    notes.push(
+      `REST / GraphQL for the same work: throughput start ${fmt.ratio(http.restStart.vsGraphql)}, check ${fmt.ratio(http.restCheck.vsGraphql)} (above 1: REST is faster); ` +
+        `server CPU per request start ${cpu(http.restStart)} vs ${cpu(http.startVerification)}, check ${cpu(http.restCheck)} vs ${cpu(http.checkVerification)}.`,
+    );
   }
 
   if (s.only.has("micro")) {
