@@ -30,7 +30,7 @@ import { MICROS_PER_USD } from "./risk/prices.js";
 import { ApprovalTokens } from "./verification/approval-tokens.js";
 import { DeliveryAlerts } from "./alerts/delivery-alerts.js";
 import { Webhooks } from "./webhooks/webhooks.js";
-import type { RiskDecisionRow } from "./store/types.js";
+import type { RiskDecisionRow, RiskWrites } from "./store/types.js";
 import type { Server } from "node:http";
 import { buildRiskPipeline } from "./risk/build.js";
 import { FraudAdmin } from "./risk/fraud-admin.js";
@@ -99,7 +99,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // DATABASE_URL picks SQLite or PostgreSQL for every store at once (store/open.ts). Each store is
   // timed (verify_guard_store_duration_seconds); recorded decisions and charged spend are counted.
   const database = await openDatabase(config.database);
-  const store: Store = metrics.timed("verifications", database.store, { insertDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row) });
+  // A request's decision row and its shadowed spend charge commit with the request (store.commit*).
+  const chargedSpend = (w: RiskWrites) => w.spend && metrics.spend.inc({ service: w.spend.serviceId, share: "default" }, w.spend.usdMicros / MICROS_PER_USD);
+  const store: Store = metrics.timed("verifications", database.store, {
+    insertDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row),
+    commitDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row),
+    commitCheck: (_: unknown, input: { decision: RiskDecisionRow }) => metrics.decision(input.decision),
+    commitStart: (r: { kind: string }, input: { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites }) => {
+      metrics.decision(r.kind === "max_sends" ? input.decision.capped : input.decision.sent);
+      if (r.kind !== "max_sends") chargedSpend(input.writes);
+    },
+  });
   const deliveryJobs = metrics.timed("delivery", database.delivery);
   const limitsStore = metrics.timed("limits", database.limits, {
     reserveSpend: (r: { reserved: boolean }, input: { serviceId: string; usdMicros: number }) => {
@@ -176,7 +186,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics.approvalTokens.inc({ service: v.serviceId });
     return token;
   } };
-  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, approvals: issuing, consent });
+  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, counters: windowCounter, approvals: issuing, consent });
   const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID), log);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 

@@ -27,6 +27,22 @@ export type ParsePhoneResult = { ok: true; phone: ParsedPhone } | { ok: false; r
  * are refused.
  */
 export function parsePhone(raw: string, countryHint?: string): ParsePhoneResult {
+  // A request parses its number more than once (the resend rules, the phone stage, a check after its
+  // start), and parsing with the full metadata costs tens of microseconds: the last results are kept.
+  const key = `${countryHint ?? ""}|${raw}`;
+  const hit = parsed.get(key);
+  if (hit) return hit;
+  const result = parseUncached(raw, countryHint);
+  if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, result);
+  return result;
+}
+
+/** Results kept by {@link parsePhone} (immutable values), oldest dropped first. */
+const PARSED_KEPT = 2048;
+const parsed = new Map<string, ParsePhoneResult>();
+
+function parseUncached(raw: string, countryHint?: string): ParsePhoneResult {
   const input = raw.trim();
   if (!input || input.length > 32) return { ok: false, reason: "phone number is empty or too long" };
   if (!input.startsWith("+") && !countryHint) {

@@ -163,6 +163,25 @@ describe.each(storeBackends())("Store contract on $name", (backend) => {
       expect((await store.recordWrongCheck(input.fresh.id, 5, T0 + 600_000)).kind).toBe("not_pending");
     });
 
+    /**
+     * The `check_attempts < max` guard on its own: a verification still PENDING whose attempts already
+     * reach the limit (an admin lowered the service's maxCheckAttempts after three wrong codes) takes
+     * neither a right code nor another wrong one, whichever way the check is written.
+     */
+    it("refuses every check once check_attempts reaches the limit, even while the row is still PENDING", async () => {
+      const s = await newService();
+      const input = startInput(s.id, T0, { to: "+447400000016" });
+      await store.createOrResend(input);
+      for (let i = 0; i < 3; i++) expect((await store.recordWrongCheck(input.fresh.id, 5, T0 + 1)).kind).toBe("wrong");
+      const spent = { kind: "not_pending", verification: { status: "PENDING", checkAttempts: 3 } };
+      expect(await store.approve(input.fresh.id, 3, T0 + 2)).toMatchObject(spent);
+      expect(await other.recordWrongCheck(input.fresh.id, 3, T0 + 2)).toMatchObject(spent);
+      const decision = decisionRow(s.id, { kind: "CHECK", verificationId: input.fresh.id });
+      const none = { counts: [] };
+      expect(await store.commitCheck({ id: input.fresh.id, matched: true, maxCheckAttempts: 3, now: T0 + 2, decision, writes: none, onApproved: none })).toMatchObject(spent);
+      expect(await store.getVerification(input.fresh.id)).toMatchObject({ status: "PENDING", checkAttempts: 3 });
+    });
+
     it("moves only pending verifications to a final status", async () => {
       const s = await newService();
       const input = startInput(s.id, T0, { to: "+447400000007" });

@@ -71,6 +71,25 @@ describe.each(windowCounterBackends())("Window counter contract on $name", (back
       expect([await counter.count(a, T, T), await counter.count(b, T, T), await other.count(c, T, T)]).toEqual([40, 30, 30]);
     });
 
+    it("answers a batch of reads in one call exactly as it answers each read alone", async () => {
+      const [a, b] = [key("many-a"), key("many-b")];
+      await counter.incrMany([a, a, b], T);
+      await counter.incrMany([a], T + 25 * S);
+      const reads = [
+        { key: a, from: T, to: T + 30 * S },
+        { key: a, from: T + 20 * S, to: T + 30 * S },
+        { key: b, from: T, to: T },
+        { key: key("many-none"), from: T, to: T + 30 * S },
+        { key: a, from: T + 30 * S, to: T }, // an empty range
+        { key: a, from: T, to: T + 30 * S }, // a read asked twice
+      ];
+      const alone = [];
+      for (const r of reads) alone.push(await other.count(r.key, r.from, r.to));
+      expect(alone).toEqual([3, 1, 1, 0, 0, 3]);
+      expect(await other.countMany(reads)).toEqual(alone);
+      expect(await counter.countMany([])).toEqual([]);
+    });
+
     it("drops buckets older than the retention (48 h) as new events arrive", async () => {
       const k = key("retention");
       await counter.incr(k, T);

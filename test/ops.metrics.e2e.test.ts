@@ -121,7 +121,8 @@ describe("GET /metrics after known traffic", () => {
     expect(value(m, "verify_guard_spend_usd_total", { service: serviceId, share: "default" })).toBeCloseTo(Number(spend!.micros) / 1e6, 6);
 
     // Latency histograms of the store and the limiter, and process metrics.
-    expect(value(m, "verify_guard_store_duration_seconds_count", { store: "verifications", op: "createOrResend" })).toBe(4);
+    // One transaction per start (store.commitStart): the verification, its send, the decision, the counts.
+    expect(value(m, "verify_guard_store_duration_seconds_count", { store: "verifications", op: "commitStart" })).toBe(4);
     expect(value(m, "verify_guard_limiter_duration_seconds_count", { op: "consume" })).toBeGreaterThan(0);
     expect(value(m, "verify_guard_http_request_duration_seconds_count", { route: "/graphql", method: "POST" })).toBeGreaterThan(0);
     expect(m.some((x) => x.name === "nodejs_eventloop_lag_seconds")).toBe(true);

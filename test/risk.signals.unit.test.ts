@@ -16,7 +16,7 @@ describe("signals stage", () => {
   let seq = 0;
   beforeEach(async () => {
     f = await fraudFixture();
-    p = f.pipeline([signalsStage({ counter: f.counter, numberKey: f.numberKey })], [new SignalRecorder(f.counter, f.numberKey)]);
+    p = f.pipeline([signalsStage({ numberKey: f.numberKey })], [new SignalRecorder(f.counter, f.numberKey)]);
   });
   afterEach(async () => f.close());
 
@@ -108,7 +108,7 @@ describe("signals stage", () => {
       const numbers = numbersUnder("+447400123456", 10, 5);
       for (const to of numbers) {
         await start(to, CLIENT);
-        expect((await p.evaluate(checkRequest(f.service, to, CLIENT))).decision.action).toBe("allow");
+        expect((await p.run(checkRequest(f.service, to, CLIENT))).decision.action).toBe("allow");
       }
       f.clock.advance(6 * MINUTE);
       expect((await start(numbers[0]!, CLIENT)).ctx.shadow).toEqual([]);
@@ -149,7 +149,7 @@ describe("signals stage", () => {
     it("lets an IP whose users check their codes keep going (a shared address)", async () => {
       for (const to of numbers) {
         expect((await start(to, CLIENT)).decision.action).toBe("allow");
-        await p.evaluate(checkRequest(f.service, to, CLIENT));
+        await p.run(checkRequest(f.service, to, CLIENT));
         f.clock.advance(MINUTE);
       }
       f.clock.advance(6 * MINUTE);

@@ -56,9 +56,9 @@ export function buildRiskPipeline(deps: RiskDeps): RiskPipeline {
     safeListStage(deps.fraud),
     geoPermissionsStage(deps.fraud),
     prefixGuardStage(deps.fraud, deps.detector),
-    signalsStage({ counter: deps.counter, numberKey: deps.numberKey }),
+    signalsStage({ numberKey: deps.numberKey }),
   ];
   const stages: RiskStage[] = [phoneStage, ...fraud, limits, spend];
   const observers: RiskObserver[] = [deps.detector, new SignalRecorder(deps.counter, deps.numberKey, deps.log), spend];
-  return new RiskPipeline(stages, deps.clock, observers);
+  return new RiskPipeline(stages, deps.clock, observers, deps.counter);
 }

@@ -1,16 +1,27 @@
 import type { Clock } from "../clock.js";
-import type { PipelineResult, RiskContext, RiskObserver, RiskOutcome, RiskRequest, RiskStage } from "./types.js";
+import { mergeWrites, noWrites, type PipelineResult, type RiskContext, type RiskObserver, type RiskOutcome, type RiskRequest, type RiskStage, type RiskWrites } from "./types.js";
+import { CounterReads, type CounterRead, type WindowCounter } from "./window-counter.js";
+
+/** No reads (a request whose stages declare none). */
+const NO_READS = new CounterReads([], []);
 
 /**
  * The runner: the only place that knows the order of the stages. It runs each stage that applies,
  * stops at the first block, and honours shadow mode (a shadowed stage's block is recorded on the
  * context and the request goes on).
+ *
+ * Reads and writes: before the first stage that declares reads, the runner fetches the reads of that
+ * stage, of every later stage that will run and of the observers, in one batch (one statement, or one
+ * Redis round trip). Stages decide from them and return their writes; the runner collects the writes
+ * and hands them back with the decision, for the lifecycle to commit with the request.
  */
 export class RiskPipeline {
   constructor(
     private readonly stages: RiskStage[],
     private readonly clock: Clock,
     private readonly observers: RiskObserver[] = [],
+    /** Where the stages' counters are read (and, for {@link run}, written). */
+    private readonly counter?: WindowCounter,
   ) {}
 
   get stageNames(): string[] {
@@ -22,21 +33,47 @@ export class RiskPipeline {
     return this.stages;
   }
 
+  /** Decides a request: the decision, the stage that blocked, and the writes the stages returned. */
   async evaluate(req: RiskRequest): Promise<PipelineResult> {
     const ctx: RiskContext = { ...req, now: this.clock.now(), shadow: [] };
     const shadowed = new Set(req.service.riskSettings.shadowStages ?? []);
-    for (const stage of this.stages) {
-      if (!stage.appliesTo.includes(req.kind)) continue;
-      if (stage.fraud && (ctx.trusted || !ctx.riskCheck)) continue;
-      const decision = await stage.evaluate(ctx);
+    const writes = noWrites();
+    let reads: CounterReads | null = null;
+    for (const [i, stage] of this.stages.entries()) {
+      if (!this.runs(stage, ctx)) continue;
+      if (!reads && stage.reads) reads = await this.fetchReads(ctx, i);
+      const decision = await stage.evaluate(ctx, reads ?? NO_READS);
+      mergeWrites(writes, decision.writes);
       if (decision.action === "allow") continue;
       if (shadowed.has(stage.name)) {
         ctx.shadow.push({ stage: stage.name, code: decision.code, reason: decision.reason });
         continue;
       }
-      return { ctx, decision, stage: stage.name };
+      return { ctx, decision, stage: stage.name, writes, reads: reads ?? NO_READS };
     }
-    return { ctx, decision: { action: "allow" }, stage: null };
+    return { ctx, decision: { action: "allow" }, stage: null, writes, reads: reads ?? (await this.fetchReads(ctx, this.stages.length)) };
+  }
+
+  /** {@link evaluate}, then the stages' writes applied at once (for callers that commit nothing: tests, tools). */
+  async run(req: RiskRequest): Promise<PipelineResult> {
+    const r = await this.evaluate(req);
+    if (r.writes.counts.length) await this.counter?.incrMany(r.writes.counts, r.ctx.now);
+    return r;
+  }
+
+  /**
+   * The observers' writes for an outcome of an allowed request, planned from the request's reads, and
+   * what they do once it committed (run by the caller after the commit).
+   */
+  async plan(outcome: RiskOutcome, reads: CounterReads): Promise<{ writes: RiskWrites; afterCommit: (() => Promise<void>)[] }> {
+    const writes = noWrites();
+    const afterCommit: (() => Promise<void>)[] = [];
+    for (const o of this.observers) {
+      const p = await o.plan(outcome, reads);
+      mergeWrites(writes, p);
+      if (p.afterCommit) afterCommit.push(p.afterCommit);
+    }
+    return { writes, afterCommit };
   }
 
   /**
@@ -47,8 +84,27 @@ export class RiskPipeline {
     for (const stage of this.stages) await stage.giveBack?.(ctx);
   }
 
-  /** Tells every observer (e.g. the pumping detector) what happened after an allowed request. */
+  /** Tells every observer what happened, each applying its own writes at once (tests and tools). */
   async observe(outcome: RiskOutcome): Promise<void> {
     for (const o of this.observers) await o.observe(outcome);
+  }
+
+  /** One stage's reads alone (`npm run bench` times each stage's decision apart from its read). */
+  async readsOf(stage: RiskStage, ctx: RiskContext): Promise<CounterReads> {
+    const list = stage.reads ? await stage.reads(ctx) : [];
+    return list.length && this.counter ? CounterReads.fetch(this.counter, list) : NO_READS;
+  }
+
+  private runs(stage: RiskStage, ctx: RiskContext): boolean {
+    return stage.appliesTo.includes(ctx.kind) && !(stage.fraud && (ctx.trusted || !ctx.riskCheck));
+  }
+
+  /** The reads of the stages from `from` on that will run, and of the observers, in one batch. */
+  private async fetchReads(ctx: RiskContext, from: number): Promise<CounterReads> {
+    const list: CounterRead[] = [];
+    for (const stage of this.stages.slice(from)) if (stage.reads && this.runs(stage, ctx)) list.push(...(await stage.reads(ctx)));
+    if (ctx.kind === "START") for (const o of this.observers) if (o.reads) list.push(...o.reads(ctx));
+    if (list.length === 0 || !this.counter) return NO_READS;
+    return CounterReads.fetch(this.counter, list);
   }
 }

@@ -3,8 +3,8 @@ import type { Logger } from "../log.js";
 import type { BlockedPrefixRow, FraudStore } from "../store/fraud.js";
 import type { ProtectionLevel } from "../store/types.js";
 import { levelOf, PROTECTION_LEVELS } from "./protection-levels.js";
-import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
-import type { WindowCounter } from "./window-counter.js";
+import type { ObserverPlan, RiskContext, RiskObserver, RiskOutcome } from "./types.js";
+import { CounterReads, type CounterRead, type WindowCounter } from "./window-counter.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -65,50 +65,79 @@ export class PumpingDetector implements RiskObserver {
     this.cooldownMs = opts.cooldownMs ?? 12 * HOUR;
   }
 
+  /** What judging a prefix after a send reads (see {@link judgeFrom}). */
+  reads(ctx: RiskContext): CounterRead[] {
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck || ctx.geoPermission === "ALLOW") return [];
+    return this.judgeReads(ctx.service.id, ctx.phone.prefix, ctx.now);
+  }
+
+  /**
+   * A send counts for its prefix (committed with the send), and the prefix is judged with that send
+   * included: the reads plus one. A verdict's block is written and announced right after the commit
+   * (at most once per attack: the block then refuses the prefix's sends).
+   */
+  plan(outcome: RiskOutcome, reads: CounterReads): ObserverPlan {
+    if (outcome.type === "approved") return { counts: outcome.prefix ? [keys.approvals(outcome.serviceId, outcome.prefix)] : [] };
+    const { ctx } = outcome;
+    // Trusted sends (safe list, riskCheck: DISABLE) are the admin's business, not evidence.
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return {};
+    const serviceId = ctx.service.id;
+    const { prefix, country } = ctx.phone;
+    const counts = [keys.sends(serviceId, prefix)];
+    // ALLOW means the admin trusts the destination: watched, never auto-blocked.
+    if (ctx.geoPermission === "ALLOW") return { counts };
+    const verdict = this.judgeFrom(serviceId, prefix, levelOf(ctx), ctx.now, reads, 1);
+    if (!verdict) return { counts };
+    return { counts, afterCommit: () => this.block(serviceId, prefix, country, verdict.rule, verdict.reason, verdict.figures, ctx.now) };
+  }
+
   async observe(outcome: RiskOutcome): Promise<void> {
     // The send is already committed when this runs: a counter failure must not fail the request (the
     // caller would see an error for a code that is on its way). Log it; the stages still fail closed.
     try {
-      await this.record(outcome);
+      const reads = outcome.type === "sent" ? await CounterReads.fetch(this.counter, this.reads(outcome.ctx)) : new CounterReads([], []);
+      const p = this.plan(outcome, reads);
+      await this.counter.incrMany(p.counts ?? [], outcome.type === "sent" ? outcome.ctx.now : outcome.now);
+      await p.afterCommit?.();
     } catch (err) {
       this.log?.error("fraud guard: detector could not record an outcome", { error: String(err) });
     }
   }
 
-  private async record(outcome: RiskOutcome): Promise<void> {
-    if (outcome.type === "approved") {
-      if (outcome.prefix) await this.counter.incr(keys.approvals(outcome.serviceId, outcome.prefix), outcome.now);
-      return;
-    }
-    const { ctx } = outcome;
-    // Trusted sends (safe list, riskCheck: DISABLE) are the admin's business, not evidence.
-    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return;
-    const serviceId = ctx.service.id;
-    const prefix = ctx.phone.prefix;
-    await this.counter.incr(keys.sends(serviceId, prefix), ctx.now);
-    // ALLOW means the admin trusts the destination: watched, never auto-blocked.
-    if (ctx.geoPermission === "ALLOW") return;
-    const verdict = await this.judge(serviceId, prefix, levelOf(ctx), ctx.now);
-    if (verdict) await this.block(serviceId, prefix, ctx.phone.country, verdict.rule, verdict.reason, verdict.figures, ctx.now);
-  }
-
   /** Applies the level's rules to the prefix's counters at `now`; null = looks healthy. */
   async judge(serviceId: string, prefix: string, level: ProtectionLevel, now: number): Promise<Verdict | null> {
+    return this.judgeFrom(serviceId, prefix, level, now, await CounterReads.fetch(this.counter, this.judgeReads(serviceId, prefix, now)), 0);
+  }
+
+  /** The sums {@link judgeFrom} reads. */
+  private judgeReads(serviceId: string, prefix: string, now: number): CounterRead[] {
+    const W = this.windowMs;
+    return [
+      { key: keys.sends(serviceId, prefix), from: now - W, to: now },
+      { key: keys.approvals(serviceId, prefix), from: now - W, to: now },
+      { key: keys.sends(serviceId, prefix), from: now - W - this.baselineMs, to: now - W - 1 },
+      { key: keys.sends(serviceId, prefix), from: now - this.baselineMs, to: now },
+      { key: keys.approvals(serviceId, prefix), from: now - this.baselineMs, to: now },
+    ];
+  }
+
+  /** The level's rules on the reads, with `pending` sends of now not counted in them yet (the send being planned). */
+  private judgeFrom(serviceId: string, prefix: string, level: ProtectionLevel, now: number, r: CounterReads, pending: number): Verdict | null {
     const t = PROTECTION_LEVELS[level].detector;
     const W = this.windowMs;
-    const sends = await this.counter.count(keys.sends(serviceId, prefix), now - W, now);
+    const sends = r.count(keys.sends(serviceId, prefix), now - W, now) + pending;
     if (sends >= t.minSends) {
-      const approvals = await this.counter.count(keys.approvals(serviceId, prefix), now - W, now);
-      const before = await this.counter.count(keys.sends(serviceId, prefix), now - W - this.baselineMs, now - W - 1);
+      const approvals = r.count(keys.approvals(serviceId, prefix), now - W, now);
+      const before = r.count(keys.sends(serviceId, prefix), now - W - this.baselineMs, now - W - 1);
       const baselinePerWindow = (before * W) / this.baselineMs;
       if (sends > t.volumeMultiplier * baselinePerWindow && approvals / sends < t.maxConversion) {
         const reason = `SMS pumping suspected (${level}, burst): ${sends} sends in ${W / MINUTE} min vs baseline ${baselinePerWindow.toFixed(1)}, ${pct(approvals, sends)} approved`;
         return { rule: "burst", sends, approvals, baselinePerWindow, reason, figures: { sends, approvals, baselinePerWindow: round1(baselinePerWindow), windowMinutes: W / MINUTE, minSends: t.minSends } };
       }
     }
-    const daySends = await this.counter.count(keys.sends(serviceId, prefix), now - this.baselineMs, now);
+    const daySends = r.count(keys.sends(serviceId, prefix), now - this.baselineMs, now) + pending;
     if (daySends >= t.sustainedMinSends) {
-      const dayApprovals = await this.counter.count(keys.approvals(serviceId, prefix), now - this.baselineMs, now);
+      const dayApprovals = r.count(keys.approvals(serviceId, prefix), now - this.baselineMs, now);
       if (dayApprovals / daySends < t.sustainedMaxConversion) {
         const reason = `SMS pumping suspected (${level}, sustained): ${daySends} sends in ${this.baselineMs / HOUR} h, ${pct(dayApprovals, daySends)} approved`;
         return {

@@ -3,8 +3,8 @@ import type { ProtectionLevel } from "../store/types.js";
 import { ipGroup } from "./ip-group.js";
 import type { NumberKey } from "./number-key.js";
 import { scaledCount } from "./protection-levels.js";
-import type { RiskContext, RiskObserver, RiskOutcome } from "./types.js";
-import type { WindowCounter } from "./window-counter.js";
+import type { RiskContext, RiskObserver, RiskOutcome, RiskWrites } from "./types.js";
+import { CounterReads, type CounterRead, type WindowCounter } from "./window-counter.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -120,43 +120,56 @@ export class SignalRecorder implements RiskObserver {
     private readonly log?: Logger,
   ) {}
 
+  /** The first-seen tests of a send: has this IP asked for this country / prefix, this number been sent to? */
+  reads(ctx: RiskContext): CounterRead[] {
+    return this.firstSeen(ctx).map(({ item, windowMs }) => ({ key: item, from: ctx.now - windowMs, to: ctx.now }));
+  }
+
+  plan(outcome: RiskOutcome, reads: CounterReads): Partial<RiskWrites> {
+    if (outcome.type === "approved") {
+      return { counts: outcome.to ? [signalKeys.seqBlockApproved(outcome.serviceId, blockKey(this.numberKey, numberBlock(outcome.to)))] : [] };
+    }
+    const { ctx } = outcome;
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return {};
+    const counts: string[] = [];
+    for (const { item, fresh, windowMs } of this.firstSeen(ctx)) {
+      if (reads.count(item, ctx.now - windowMs, ctx.now) === 0) counts.push(fresh);
+      counts.push(item);
+    }
+    const ip = signalIp(ctx);
+    if (ip) counts.push(signalKeys.sendsByIp(ctx.service.id, ip));
+    counts.push(signalKeys.sendsByPrefix(ctx.service.id, ctx.phone.prefix));
+    return { counts };
+  }
+
   async observe(outcome: RiskOutcome): Promise<void> {
     // After the send is committed: a counter failure is logged, never turned into a failed request.
     try {
-      await this.record(outcome);
+      const reads = outcome.type === "sent" ? await CounterReads.fetch(this.counter, this.reads(outcome.ctx)) : new CounterReads([], []);
+      const { counts = [] } = this.plan(outcome, reads);
+      await this.counter.incrMany(counts, outcome.type === "sent" ? outcome.ctx.now : outcome.now);
     } catch (err) {
       this.log?.error("signals: could not record an outcome", { error: String(err) });
     }
   }
 
-  private async record(outcome: RiskOutcome): Promise<void> {
-    if (outcome.type === "approved") {
-      if (outcome.to) await this.counter.incr(signalKeys.seqBlockApproved(outcome.serviceId, blockKey(this.numberKey, numberBlock(outcome.to))), outcome.now);
-      return;
-    }
-    const { ctx } = outcome;
-    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return;
+  /**
+   * The first-seen items of a send, each counted under its own key and, when new within its window,
+   * under the "new item" key of the IP (distinct countries, prefixes) or of the number's block (a
+   * resend of the same number is one number, not a sequence).
+   */
+  private firstSeen(ctx: RiskContext): { item: string; fresh: string; windowMs: number }[] {
+    if (!ctx.phone || ctx.trusted || !ctx.riskCheck) return [];
     const svc = ctx.service.id;
-    const { now, phone } = ctx;
+    const { phone } = ctx;
     const ip = signalIp(ctx);
-    // Reads first, then every increment in one batch (one commit): no key read here is one the batch
-    // increments before it was read, so the counts are those of one-by-one recording.
-    const incr: string[] = [];
+    const out: { item: string; fresh: string; windowMs: number }[] = [];
     if (ip) {
-      const { windowMs } = SIGNALS.ipCountries;
-      if (phone.country) await this.firstSeen(incr, signalKeys.ipCountry(svc, ip, phone.country), signalKeys.ipNewCountry(svc, ip), now, windowMs);
-      await this.firstSeen(incr, signalKeys.ipPrefix(svc, ip, phone.prefix), signalKeys.ipNewPrefix(svc, ip), now, SIGNALS.ipPrefixes.windowMs);
-      incr.push(signalKeys.sendsByIp(svc, ip));
+      if (phone.country) out.push({ item: signalKeys.ipCountry(svc, ip, phone.country), fresh: signalKeys.ipNewCountry(svc, ip), windowMs: SIGNALS.ipCountries.windowMs });
+      out.push({ item: signalKeys.ipPrefix(svc, ip, phone.prefix), fresh: signalKeys.ipNewPrefix(svc, ip), windowMs: SIGNALS.ipPrefixes.windowMs });
     }
-    // A resend of the same number is one number, not a sequence.
-    await this.firstSeen(incr, signalKeys.seqNumber(svc, this.numberKey(phone.e164)), signalKeys.seqBlock(svc, blockKey(this.numberKey, numberBlock(phone.e164))), now, SIGNALS.sequentialNumbers.windowMs);
-    incr.push(signalKeys.sendsByPrefix(svc, phone.prefix));
-    await this.counter.incrMany(incr, now);
-  }
-
-  /** Adds `itemKey` to `incr`, and `newKey` before it when `itemKey` had no event within the window. */
-  private async firstSeen(incr: string[], itemKey: string, newKey: string, now: number, windowMs: number): Promise<void> {
-    if ((await this.counter.count(itemKey, now - windowMs, now)) === 0) incr.push(newKey);
-    incr.push(itemKey);
+    const seq = { item: signalKeys.seqNumber(svc, this.numberKey(phone.e164)), fresh: signalKeys.seqBlock(svc, blockKey(this.numberKey, numberBlock(phone.e164))) };
+    out.push({ ...seq, windowMs: SIGNALS.sequentialNumbers.windowMs });
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 import type { ErrorCode } from "../errors.js";
 import type { ParsedPhone } from "../phone.js";
-import type { Channel, Role, ServiceRow } from "../store/types.js";
+import type { Channel, RiskWrites, Role, ServiceRow } from "../store/types.js";
+import type { CounterRead, CounterReads } from "./window-counter.js";
 
 /** What a request brings to the risk pipeline. */
 export interface RiskRequest {
@@ -34,9 +35,11 @@ export interface RiskContext extends RiskRequest {
   shadow: { stage: string; code: ErrorCode; reason: string }[];
 }
 
+export type { RiskWrites };
+
 export type Decision =
-  | { action: "allow" }
-  | { action: "block"; code: ErrorCode; reason: string; retryAfterSeconds?: number };
+  | { action: "allow"; writes?: Partial<RiskWrites> }
+  | { action: "block"; code: ErrorCode; reason: string; retryAfterSeconds?: number; writes?: Partial<RiskWrites> };
 
 export const allow: Decision = { action: "allow" };
 export const block = (code: ErrorCode, reason: string, retryAfterSeconds?: number): Decision => ({
@@ -47,6 +50,17 @@ export const block = (code: ErrorCode, reason: string, retryAfterSeconds?: numbe
 });
 /** An input the request got wrong (60200), as "field: why": the lifecycle names the field in `detail.field`. */
 export const invalid = (field: string, why: string): Decision => block("INVALID_PARAMETER", `${field}: ${why}`);
+
+/** No writes. */
+export const noWrites = (): RiskWrites => ({ counts: [] });
+
+/** Adds `more` to `into` (counts appended; a later spend replaces an earlier one). */
+export function mergeWrites(into: RiskWrites, more: Partial<RiskWrites> | undefined): RiskWrites {
+  if (!more) return into;
+  if (more.counts) into.counts.push(...more.counts);
+  if (more.spend) into.spend = more.spend;
+  return into;
+}
 
 /**
  * One stage of the pipeline. A stage returns a decision; it never throws for a business outcome
@@ -59,7 +73,16 @@ export interface RiskStage {
   readonly appliesTo: ReadonlyArray<"START" | "CHECK">;
   /** Fraud stages are skipped for safe-listed numbers and `riskCheck: DISABLE`; limits never are. */
   readonly fraud: boolean;
-  evaluate(ctx: RiskContext): Promise<Decision> | Decision;
+  /**
+   * The counter sums `evaluate` decides from. The pipeline fetches the reads of every stage (and
+   * observer) of a request in one batch, before the first stage that has any; pure.
+   */
+  reads?(ctx: RiskContext): CounterRead[] | Promise<CounterRead[]>;
+  /**
+   * Decides from the context and the reads (given when it declared {@link reads}); returns the writes
+   * it needs with the decision.
+   */
+  evaluate(ctx: RiskContext, reads?: CounterReads): Promise<Decision> | Decision;
   /**
    * The request this stage allowed turned out not to be what it counts (a check that was no failed
    * attempt): give back what `evaluate` took for it. Called at most once per context.
@@ -73,13 +96,32 @@ export type RiskOutcome =
   /** `to` (E.164) lets the signals tell approved numbers from unapproved ones in a sequence. */
   | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; now: number; to?: string };
 
+/**
+ * An observer's writes for an outcome, and what it does once the request committed: a rare action
+ * that is a write and an event of its own (the pumping detector's block, at most once per attack).
+ */
+export type ObserverPlan = Partial<RiskWrites> & { afterCommit?: () => Promise<void> };
+
+/**
+ * What follows a request the pipeline allowed (the pumping detector, the signals, the spend guard):
+ * its writes, planned before the request commits so they commit with it.
+ */
 export interface RiskObserver {
-  observe(outcome: RiskOutcome): Promise<void> | void;
+  /** The counter sums {@link plan} needs for a `sent` outcome (fetched with the stages' reads). */
+  reads?(ctx: RiskContext): CounterRead[];
+  /** The writes an outcome needs, decided from the reads (no I/O of its own beyond cached config). */
+  plan(outcome: RiskOutcome, reads: CounterReads): Promise<ObserverPlan> | ObserverPlan;
+  /** Plans and applies the writes itself, at once (tests and tools; the lifecycle commits instead). */
+  observe(outcome: RiskOutcome): Promise<void>;
 }
 
 export interface PipelineResult {
   ctx: RiskContext;
   decision: Decision;
+  /** The writes of every stage that ran (a blocking stage's included, and those of shadowed blocks). */
+  writes: RiskWrites;
+  /** What the stages and observers read (observers plan from it after the decision). */
+  reads: CounterReads;
   /** The stage that blocked, when it did. */
   stage: string | null;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { bucketStart, type WindowCounter } from "./window-counter.js";
+import { bucketStart, type CounterRead, type WindowCounter } from "./window-counter.js";
 
 export interface RedisWindowCounterOptions {
   /** Bucket width in milliseconds (the SQLite counter's resolution). @default 10_000 */
@@ -49,6 +49,7 @@ type Scripted = Redis & {
  * overlaps), so both pass the same contract tests. Idle keys expire after the retention.
  */
 export class RedisWindowCounter implements WindowCounter {
+  readonly inStore = false;
   private readonly redis: Scripted;
   private readonly bucketMs: number;
   private readonly retentionMs: number;
@@ -88,6 +89,13 @@ export class RedisWindowCounter implements WindowCounter {
     if (to < from) return 0;
     const [counts, buckets] = this.keys(key);
     return Number(await this.guard(() => this.redis.vgWindowCount(counts, buckets, this.bucketOf(from), to)));
+  }
+
+  async countMany(reads: readonly CounterRead[]): Promise<number[]> {
+    // One script per read, written together before any reply: one round trip for the batch.
+    return this.guard(() =>
+      Promise.all(reads.map((r) => (r.to < r.from ? 0 : this.redis.vgWindowCount(...this.keys(r.key), this.bucketOf(r.from), r.to).then(Number)))),
+    );
   }
 
   async reset(key: string): Promise<void> {

@@ -85,6 +85,11 @@ export class ConfigCache {
   }
 }
 
+/** The version bump as a transaction step (a request's commit that puts a block). */
+export function* bumpConfigVersion(): Generator<Step, void, unknown> {
+  yield* run(bump, {});
+}
+
 /**
  * Runs a configuration write and the version bump in one transaction, then clears this instance's
  * cache: every write of cached configuration goes through here, so no instance keeps serving it.

@@ -132,6 +132,24 @@ export interface RiskDecisionRow {
   createdAt: number;
 }
 
+/**
+ * What a request's risk stages and observers need written. Stages decide from what they read and
+ * return their writes instead of writing (risk/types.ts): the lifecycle commits them with the request
+ * in one transaction ({@link Store.commitStart}, {@link Store.commitCheck}, {@link Store.commitDecision}).
+ * A stage that needs a new kind of write adds a field here and its application in the store's commit
+ * (`applyWrites` in store/queries/store.ts).
+ */
+export interface RiskWrites {
+  /**
+   * Window-counter events at the request's time (risk/window-counter.ts; a key listed twice counts
+   * twice). Committed here only when the counters live in this database; the lifecycle sends them to
+   * Redis after the commit otherwise.
+   */
+  counts: string[];
+  /** Spend charged without a budget test (a send the spend stage in shadow mode let through). */
+  spend?: { serviceId: string; day: string; usdMicros: number };
+}
+
 /** Result of {@link Store.createOrResend}. */
 export type CreateOrResendResult =
   | { kind: "created"; verification: VerificationRow; attempt: SendAttemptRow }
@@ -185,12 +203,31 @@ export interface Store {
     maxSendAttempts: number;
     now: number;
     /**
+     * The caller saw no PENDING row for (service, to): try the plain insert first (guarded by the
+     * partial unique index), and only when another start won the race look for the live row.
+     */
+    noPendingSeen?: boolean;
+    /**
      * Builds the delivery job for the attempt (the transactional outbox): called inside the transaction
      * with the row the attempt belongs to, and its row inserted there. It must be synchronous; a throw
      * rolls the whole start back (no send counted, nothing delivered).
      */
     job?: DeliveryJobBuilder;
   }): Promise<CreateOrResendResult>;
+  /**
+   * A start, in one transaction: {@link createOrResend}, then the decision row (`sent`, or `capped`
+   * when the send cap refused it; its verificationId set to the verification's) and, when a code is
+   * sent, the risk writes.
+   */
+  commitStart(input: Parameters<Store["createOrResend"]>[0] & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites }): Promise<CreateOrResendResult>;
+  /**
+   * A check of a live verification, in one transaction: the guarded write ({@link approve} when
+   * `matched`, else {@link recordWrongCheck}), the decision row, {@link markConverted} when approved,
+   * and the risk writes (`onApproved` too when approved).
+   */
+  commitCheck(input: { id: string; matched: boolean; maxCheckAttempts: number; now: number; decision: RiskDecisionRow; writes: RiskWrites; onApproved: RiskWrites }): Promise<CheckWriteResult>;
+  /** A request that moves no verification (blocked, or nothing to check): its decision row and risk writes, in one transaction. */
+  commitDecision(decision: RiskDecisionRow, writes: RiskWrites): Promise<void>;
   /** Guarded: status PENDING, not expired, check_attempts < max. Counts the attempt and approves. */
   approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult>;
   /** Guarded like approve; counts a wrong attempt and moves to MAX_ATTEMPTS_REACHED at the limit. */

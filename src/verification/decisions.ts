@@ -15,7 +15,7 @@ export interface BlockRecord {
  * the stage, code and reason. Fraud statistics are queries over these rows, so every start and check
  * writes exactly one, whatever its outcome.
  */
-export function decisionRow(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; attemptId?: string | null; block?: BlockRecord }): RiskDecisionRow {
+export function decisionRow(risk: Pick<PipelineResult, "ctx">, kind: "START" | "CHECK", opts: { verificationId: string | null; attemptId?: string | null; block?: BlockRecord }): RiskDecisionRow {
   const { ctx } = risk;
   return {
     id: newSid("VD"),

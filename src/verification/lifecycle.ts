@@ -8,8 +8,9 @@ import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
 import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
-import type { PipelineResult, RiskRequest } from "../risk/types.js";
-import type { Channel, ServiceRow, Store, VerificationRow } from "../store/types.js";
+import { mergeWrites, noWrites, type PipelineResult, type RiskRequest } from "../risk/types.js";
+import type { WindowCounter } from "../risk/window-counter.js";
+import type { Channel, RiskWrites, ServiceRow, Store, VerificationRow } from "../store/types.js";
 import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { assertConsent, type ConsentInput, type ConsentRecords } from "./consent.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
@@ -75,6 +76,11 @@ export interface LifecycleDeps {
   dispatcher: Dispatcher;
   events: EventPublisher;
   log: Logger;
+  /**
+   * The risk stages' window counters. When they live in the store's database their increments commit
+   * with the request; otherwise (Redis) they are sent right after the commit.
+   */
+  counters: Pick<WindowCounter, "inStore" | "incrMany">;
   /** Signs approval tokens for approving checks; absent = none issued. */
   approvals?: Pick<ApprovalTokens, "issue">;
   consent: ConsentRecords;
@@ -83,6 +89,13 @@ export interface LifecycleDeps {
 /**
  * The verification lifecycle (start, resend, check, cancel, expire). Every status move is one guarded
  * write in the store; this class decides what to ask for and what to answer.
+ *
+ * One write per request: the risk pipeline decides from what it read and returns the writes its
+ * stages and observers need; a start commits them with the verification, its send attempt, its
+ * delivery job and its decision row in one transaction (store.commitStart), a check with its guarded
+ * status move (store.commitCheck), and a blocked request with its decision (store.commitDecision).
+ * The rate limits and the spend reservation are the exceptions: each decides atomically with its own
+ * increment in the limiter's and the spend ledger's stores, before the commit.
  */
 export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {}
@@ -114,7 +127,7 @@ export class Lifecycle {
     // The verification's own rules come before the risk pipeline: a request they refuse costs no
     // limiter points, and the per-number send limit (which counts the same sends) cannot answer 20429
     // where Twilio answers 60203. The guarded write below still decides any race.
-    await this.assertSendable(request, input);
+    const noPending = await this.assertSendable(request, input);
 
     const risk = await this.d.pipeline.evaluate(request);
     if (risk.decision.action === "block") throw await this.blocked(risk, "START");
@@ -154,20 +167,27 @@ export class Lifecycle {
       assertResendMatches(this.d.codeSecret, v, input);
       return v.codeSeed ? resendCode(this.d.codeSecret, v, service.codeLength) : input.customCode!;
     };
-    const result = await this.d.store.createOrResend({
+    // What the send itself writes (the detectors' and signals' counts, a verdict, a shadowed charge),
+    // planned from what the pipeline read, so it commits with the send.
+    const sent = await this.d.pipeline.plan({ type: "sent", ctx: risk.ctx, verificationId: id }, risk.reads);
+    const writes = mergeWrites(mergeWrites(noWrites(), risk.writes), sent.writes);
+    const result = await this.d.store.commitStart({
       fresh,
       attempt,
       maxSendAttempts: service.maxSendAttempts,
       now,
+      noPendingSeen: noPending,
       // The transactional outbox: the send job (code sealed) commits with the send attempt.
       job: (v, a) =>
         newDeliveryJob({ verification: v, attempt: a, code: codeFor(v), locale: input.locale ?? v.locale, friendlyName: input.customFriendlyName?.trim() ?? null, codeSecret: this.d.codeSecret, now }),
+      decision: {
+        sent: decisionRow(risk, "START", { verificationId: null }),
+        capped: decisionRow(risk, "START", { verificationId: null, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } }),
+      },
+      writes: this.storeWrites(writes),
     });
 
-    if (result.kind === "max_sends") {
-      await this.record(risk, "START", { verificationId: result.verification.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } });
-      throw sendCapError(result.verification, now);
-    }
+    if (result.kind === "max_sends") throw sendCapError(result.verification, now);
     const v = result.verification;
     if (consentId) await this.d.consent.link(consentId, v.id);
     // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
@@ -176,8 +196,8 @@ export class Lifecycle {
     // The job is committed: wake the delivery worker. The send happens in the background, so this
     // request never waits on the provider (and a crash from here on loses nothing).
     this.d.dispatcher.notify();
-    await this.record(risk, "START", { verificationId: v.id, attemptId: result.attempt.id });
-    await this.d.pipeline.observe({ type: "sent", ctx: risk.ctx, verificationId: v.id });
+    // Then what follows the send (Redis counts, a detector's block and its AUTO_BLOCKED event).
+    await this.afterCommit(writes, now, sent.afterCommit);
     return v;
   }
 
@@ -228,12 +248,24 @@ export class Lifecycle {
       const e164 = risk.ctx.phone!.e164;
       v = (await this.d.store.findPending(service.id, e164)) ?? (await this.d.store.findLatest(service.id, e164));
     }
-    await this.record(risk, "CHECK", { verificationId: v?.id ?? null });
-
-    if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) throw notFound();
+    // Every check the pipeline allowed is one decision row, whatever it finds.
+    const decision = decisionRow(risk, "CHECK", { verificationId: v?.id ?? null });
     const now = this.d.clock.now();
-    if (v.status !== "PENDING") throw notPendingError(v, now);
+    const settled = async () => {
+      await this.d.store.commitDecision(decision, this.storeWrites(risk.writes));
+      await this.afterCommit(risk.writes, now);
+    };
+
+    if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) {
+      await settled();
+      throw notFound();
+    }
+    if (v.status !== "PENDING") {
+      await settled();
+      throw notPendingError(v, now);
+    }
     if (v.expiresAt <= now) {
+      await settled();
       const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
       if (expired) this.publish(expired, "EXPIRED");
       throw notFound();
@@ -242,7 +274,18 @@ export class Lifecycle {
     // Compare always (constant time), then apply PSD2: a different amount or payee is a wrong code.
     const codeOk = hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.code));
     const psd2Ok = (v.amount ?? null) === (input.amount ?? null) && (v.payee ?? null) === (input.payee ?? null);
-    const write = codeOk && psd2Ok ? await this.d.store.approve(v.id, service.maxCheckAttempts, now) : await this.d.store.recordWrongCheck(v.id, service.maxCheckAttempts, now);
+    const onApproved = await this.d.pipeline.plan({ type: "approved", serviceId: service.id, verificationId: v.id, prefix: risk.ctx.phone?.prefix ?? null, now, to: v.to }, risk.reads);
+    const write = await this.d.store.commitCheck({
+      id: v.id,
+      matched: codeOk && psd2Ok,
+      maxCheckAttempts: service.maxCheckAttempts,
+      now,
+      decision,
+      writes: this.storeWrites(risk.writes),
+      onApproved: this.storeWrites(onApproved.writes),
+    });
+    if (write.kind === "approved") await this.afterCommit(mergeWrites({ counts: [...risk.writes.counts] }, onApproved.writes), now, onApproved.afterCommit);
+    else await this.afterCommit(risk.writes, now);
 
     if (write.kind === "not_pending") {
       // Lost a race (or the row moved meanwhile): answer for the state it is in now.
@@ -250,8 +293,6 @@ export class Lifecycle {
     }
     const after = write.verification;
     if (write.kind === "approved") {
-      await this.d.store.markConverted(after.id);
-      await this.d.pipeline.observe({ type: "approved", serviceId: service.id, verificationId: after.id, prefix: risk.ctx.phone?.prefix ?? null, now, to: after.to });
       this.publish(after, "APPROVED");
       return { verification: after, valid: true, approvalToken: await this.approvalToken(after) };
     }
@@ -336,24 +377,24 @@ export class Lifecycle {
   /**
    * When the number has a live PENDING verification, this start is a resend of it: refuse it with 60203
    * when its sends are used up (recorded like a pipeline block), or with 60200 when it contradicts the
-   * pending code or PSD2 pair. An unparsable number is left to the pipeline's phone stage.
+   * pending code or PSD2 pair. An unparsable number is left to the pipeline's phone stage. True when
+   * the number had no PENDING row at all (the start's commit then tries the plain insert first).
    */
-  private async assertSendable(request: RiskRequest, input: StartInput): Promise<void> {
+  private async assertSendable(request: RiskRequest, input: StartInput): Promise<boolean> {
     const parsed = parsePhone(request.rawTo, request.countryHint);
-    if (!parsed.ok) return;
+    if (!parsed.ok) return false;
     const now = this.d.clock.now();
     const pending = await this.d.store.findPending(request.service.id, parsed.phone.e164);
-    if (!pending || pending.expiresAt <= now) return;
+    if (!pending) return true;
+    if (pending.expiresAt <= now) return false;
     if (pending.sendAttempts >= request.service.maxSendAttempts) {
       const reason = "send cap of the verification reached";
       const ctx = { ...request, now, phone: parsed.phone, shadow: [] };
-      await this.record({ ctx, decision: { action: "block", code: "MAX_SEND_ATTEMPTS_REACHED", reason }, stage: "verification" }, "START", {
-        verificationId: pending.id,
-        block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason },
-      });
+      await this.d.store.commitDecision(decisionRow({ ctx }, "START", { verificationId: pending.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason } }), noWrites());
       throw sendCapError(pending, now);
     }
     assertResendMatches(this.d.codeSecret, pending, input);
+    return false;
   }
 
   /**
@@ -379,7 +420,10 @@ export class Lifecycle {
   private async blocked(risk: PipelineResult, kind: "START" | "CHECK"): Promise<AppError> {
     if (risk.decision.action !== "block") throw new Error("blocked() on an allowed decision");
     const { code, reason, retryAfterSeconds } = risk.decision;
-    await this.record(risk, kind, { verificationId: null, block: { stage: risk.stage!, code, reason } });
+    // The decision and what the stages that ran counted (a blocked check's counts, a refused attempt
+    // under an auto-block) commit together.
+    await this.d.store.commitDecision(decisionRow(risk, kind, { verificationId: null, block: { stage: risk.stage!, code, reason } }), this.storeWrites(risk.writes));
+    await this.afterCommit(risk.writes, risk.ctx.now);
     this.d.events.publish({
       type: "RISK_BLOCKED",
       serviceId: risk.ctx.service.id,
@@ -400,9 +444,22 @@ export class Lifecycle {
     return new AppError(code, undefined, { retryAfterSeconds });
   }
 
-  private async record(risk: PipelineResult, kind: "START" | "CHECK", opts: { verificationId: string | null; attemptId?: string; block?: BlockRecord }): Promise<void> {
-    await this.d.store.insertDecision(decisionRow(risk, kind, opts));
+  /** The writes that commit with the request: without the counts when the counters live elsewhere. */
+  private storeWrites(w: RiskWrites): RiskWrites {
+    return this.d.counters.inStore ? w : { ...w, counts: [] };
   }
+
+  /**
+   * What follows a committed request: its counts when the counters live outside the database (Redis),
+   * and the observers' after-commit actions (the pumping detector's block). The request is committed,
+   * so a failure here is logged, never turned into a failed request.
+   */
+  private async afterCommit(w: RiskWrites, at: number, actions: (() => Promise<void>)[] = []): Promise<void> {
+    const fail = (err: unknown) => this.d.log.error("risk counters could not record a request", { error: String(err) });
+    if (!this.d.counters.inStore && w.counts.length) await this.d.counters.incrMany(w.counts, at).catch(fail);
+    for (const act of actions) await act().catch(fail);
+  }
+
 
   private publish(v: VerificationRow, type: VerificationEventType): void {
     this.d.events.publish({ type, serviceId: v.serviceId, verificationId: v.id, status: v.status, channel: v.channel, at: v.updatedAt, country: v.countryCode });

@@ -77,7 +77,7 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
     events,
     numberKey: numberKeyer("fraud-fixture-secret-0123456789abcdef0123"),
     addService,
-    pipeline: (stages, observers = []) => new RiskPipeline([phoneStage, ...stages], clock, observers),
+    pipeline: (stages, observers = []) => new RiskPipeline([phoneStage, ...stages], clock, observers, counter),
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

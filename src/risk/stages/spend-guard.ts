@@ -1,6 +1,6 @@
 import type { SpendStore } from "../../store/limits.js";
 import { MICROS_PER_USD, type PriceTable } from "../prices.js";
-import { allow, block, type RiskContext, type RiskObserver, type RiskOutcome, type RiskStage } from "../types.js";
+import { allow, block, type RiskContext, type RiskObserver, type RiskOutcome, type RiskStage, type RiskWrites } from "../types.js";
 
 /** What the spend guard needs; the composition root fills it. */
 export interface SpendGuardDeps {
@@ -34,8 +34,10 @@ export function dailyBudgetCents(settings: { dailyBudgetCents?: number }, fallba
  * refuses the send (e.g. 60203): the guard errs towards the budget. It is never skipped: safe-listed
  * numbers and `riskCheck: DISABLE` still spend money.
  *
- * As an observer it charges sends it did not reserve for (the stage in shadow mode, where it lets
- * an over-budget send through), so the day's figure stays the true estimate either way.
+ * The reservation is the one write it makes itself: the budget test and the increment must be one
+ * atomic statement. As an observer it plans the charge of a send it did not reserve for (the stage in
+ * shadow mode, where it lets an over-budget send through), committed with the send, so the day's
+ * figure stays the true estimate either way.
  */
 export class SpendGuard implements RiskStage, RiskObserver {
   readonly name = "spend";
@@ -64,11 +66,17 @@ export class SpendGuard implements RiskStage, RiskObserver {
     return block("SPEND_LIMIT_REACHED", `daily budget $${usd(budgetCents * MICROS_PER_CENT)} reached: $${usd(r.spentMicros)} spent, this send $${usd(cost)}`, untilMidnight);
   }
 
-  async observe(outcome: RiskOutcome): Promise<void> {
-    if (outcome.type !== "sent" || outcome.ctx.kind !== "START") return;
-    if (this.reserved.has(outcome.ctx)) return;
+  /** A send it did not reserve for (shadow mode let it through over budget) is charged with the send. */
+  async plan(outcome: RiskOutcome): Promise<Partial<RiskWrites>> {
+    if (outcome.type !== "sent" || outcome.ctx.kind !== "START") return {};
+    if (this.reserved.has(outcome.ctx)) return {};
     const ctx = outcome.ctx;
-    await this.d.spend.addSpend({ serviceId: ctx.service.id, day: utcDay(ctx.now), usdMicros: await this.cost(ctx), now: ctx.now });
+    return { spend: { serviceId: ctx.service.id, day: utcDay(ctx.now), usdMicros: await this.cost(ctx) } };
+  }
+
+  async observe(outcome: RiskOutcome): Promise<void> {
+    const { spend } = await this.plan(outcome);
+    if (spend && outcome.type === "sent") await this.d.spend.addSpend({ ...spend, now: outcome.ctx.now });
   }
 
   private cost(ctx: RiskContext): Promise<number> {

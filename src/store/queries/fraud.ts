@@ -1,8 +1,8 @@
 import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, SafeNumberRow } from "../fraud.js";
 import { selectList } from "../schema/define.js";
 import { blockedPrefixes, geoPermissions, safeNumbers } from "../schema/tables.js";
-import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
-import { get, query, run, type Db } from "../sql/query.js";
+import { writeConfig, type ConfigCache } from "../config-cache.js";
+import { get, query, run, type Db, type Step } from "../sql/query.js";
 import type { Channel } from "../types.js";
 
 const GLOBAL_SCOPE = "*";
@@ -68,6 +68,11 @@ const q = {
   ),
   removeBlock: query<{ scope: string; prefix: string }, BlockedPrefixRow>(`delete from blocked_prefixes where scope = :scope and prefix = :prefix returning ${BP}`),
 };
+
+/** The pumping detector's block as a transaction step (a request's commit, store/queries/store.ts). */
+export function* putAutoBlock(row: BlockedPrefixRow): Generator<Step, BlockedPrefixRow | undefined, unknown> {
+  return yield* get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) });
+}
 
 /**
  * The fraud stages' data: the safe list, per-service geo permissions and blocked prefixes. With a

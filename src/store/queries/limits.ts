@@ -2,7 +2,7 @@ import type { LimitsStore, PriceOverrideRow, SpendRow } from "../limits.js";
 import { selectList } from "../schema/define.js";
 import { priceOverrides } from "../schema/tables.js";
 import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
-import { query, run, type Db } from "../sql/query.js";
+import { query, run, type Db, type Step } from "../sql/query.js";
 import type { Channel } from "../types.js";
 
 const P = selectList(priceOverrides);
@@ -36,6 +36,11 @@ const q = {
  * Prices and spend (the limits and spend stages' data). Money is integer micro-dollars. The SQL is
  * portable: INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING reads the same in both databases.
  */
+/** The unconditional spend charge as a transaction step (a request's commit, store/queries/store.ts). */
+export function* chargeSpend(spend: { serviceId: string; day: string; usdMicros: number }, now: number): Generator<Step, void, unknown> {
+  yield* run(q.add, { ...spend, now });
+}
+
 export class SqlLimitsStore implements LimitsStore {
   /** `cache` serves price overrides (store/config-cache.ts). */
   constructor(

@@ -1,13 +1,17 @@
 import type { DeliveryJobBuilder, DeliveryJobRow } from "../delivery.js";
 import { insertValues, rowColumns, rowMapper, selectList } from "../schema/define.js";
 import { apiKeys, deliveryJobs, instanceSettings, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
+import { bucketStart } from "../../risk/window-counter.js";
 import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
-import { adhoc, get, query, run, type Db } from "../sql/query.js";
+import { chargeSpend } from "./limits.js";
+import { COUNTER_BUCKET_MS, incrementCounters } from "./window-counter.js";
+import { adhoc, get, query, run, type Db, type Step } from "../sql/query.js";
 import type {
   ApiKeyRow,
   CheckWriteResult,
   CreateOrResendResult,
   RiskDecisionRow,
+  RiskWrites,
   SendAttemptRow,
   ServicePatch,
   ServiceRow,
@@ -58,6 +62,8 @@ const q = {
      where id = :id and status = 'PENDING' and send_attempts < :maxSendAttempts returning ${V}`,
   ),
   insertVerification: query<VerificationRow>(`insert into verifications ${insertValues(verifications)}`),
+  /** A first start's insert: does nothing when a PENDING row of (service, to) exists (the partial unique index). */
+  insertFresh: query<VerificationRow>(`insert into verifications ${insertValues(verifications)} on conflict (service_id, to_number) where status = 'PENDING' do nothing`),
   insertSendAttempt: query<SendAttemptRow>(`insert into send_attempts ${insertValues(sendAttempts)}`),
   insertJob: query<DeliveryJobRow>(`insert into delivery_jobs ${insertValues(deliveryJobs)}`),
   /** The check's race gate: only one UPDATE can match `status = 'PENDING'` (see {@link SqlStore.approve}). */
@@ -104,6 +110,57 @@ const serviceParams = (row: Partial<ServiceRow>): Record<string, unknown> =>
 
 /** How many times a start looks again when the row it found was finalised under it. */
 const RESEND_RETRIES = 5;
+
+/** What {@link createOrResendTx} needs (Store.createOrResend's input). */
+type StartInput = Parameters<Store["createOrResend"]>[0];
+
+/**
+ * A start's verification writes, as a transaction body: expire a stale PENDING row of (service, to),
+ * then resend on the live one (guarded by the send cap) or insert `fresh` (the partial unique index
+ * on PENDING (service, to) makes concurrent starts collapse into one row), with its send attempt and
+ * its delivery job (the transactional outbox).
+ */
+function* createOrResendTx(input: StartInput): Generator<Step, CreateOrResendResult, unknown> {
+  const { fresh, attempt, maxSendAttempts, now, job } = input;
+  const key = { serviceId: fresh.serviceId, to: fresh.to };
+  const created = function* (): Generator<Step, CreateOrResendResult, unknown> {
+    yield* run(q.insertSendAttempt, attempt);
+    // The transactional outbox: the send job commits (or rolls back) with the attempt it sends.
+    if (job) yield* run(q.insertJob, job(fresh, attempt));
+    return { kind: "created", verification: fresh, attempt };
+  };
+  // The common case, a number with nothing pending: one guarded insert. A stale PENDING row (past its
+  // TTL) or a concurrent start makes it insert nothing, and the general path below takes over.
+  if (input.noPendingSeen && (yield* run(q.insertFresh, fresh)) === 1) return yield* created();
+  for (let i = 0; i <= RESEND_RETRIES; i++) {
+    // A PENDING row past its TTL is dead: expire it so a fresh code can be issued.
+    yield* run(q.expireStalePending, { ...key, now });
+    const live = yield* get(q.pending, key);
+    if (!live) {
+      yield* run(q.insertVerification, fresh);
+      return yield* created();
+    }
+    const bumped = yield* get(q.bumpSend, { id: live.id, channel: attempt.channel, now, maxSendAttempts });
+    if (bumped) {
+      const a = { ...attempt, verificationId: live.id };
+      yield* run(q.insertSendAttempt, a);
+      if (job) yield* run(q.insertJob, job(bumped, a));
+      return { kind: "resent", verification: bumped, attempt: a };
+    }
+    // Still PENDING: the cap stopped it. Otherwise another instance finalised it meanwhile (only on
+    // PostgreSQL; SQLite's single writer cannot interleave): look again, as a later request would.
+    const current = yield* get(q.verificationById, { id: live.id });
+    if (current?.status === "PENDING") return { kind: "max_sends", verification: current };
+  }
+  throw new Error("createOrResend: the pending verification kept changing under it");
+}
+
+/** A request's risk writes as transaction steps: the window-counter increments (one multi-row upsert), a spend charge. */
+function* applyWrites(w: RiskWrites, at: number): Generator<Step, void, unknown> {
+  yield* incrementCounters(w.counts, bucketStart(at, COUNTER_BUCKET_MS));
+  if (w.spend) yield* chargeSpend(w.spend, at);
+}
+
 
 /**
  * The verification store over either database (store/sql). Every status move is one conditional
@@ -187,36 +244,44 @@ export class SqlStore implements Store {
     return (await this.db.get(q.latest, { serviceId, to })) ?? null;
   }
 
-  createOrResend(input: { fresh: VerificationRow; attempt: SendAttemptRow; maxSendAttempts: number; now: number; job?: DeliveryJobBuilder }): Promise<CreateOrResendResult> {
-    const { fresh, attempt, maxSendAttempts, now, job } = input;
-    const key = { serviceId: fresh.serviceId, to: fresh.to };
+  createOrResend(input: StartInput): Promise<CreateOrResendResult> {
+    return this.db.transaction(() => createOrResendTx(input));
+  }
+
+  async commitStart(input: StartInput & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites }): Promise<CreateOrResendResult> {
+    const { decision, writes, now } = input;
     return this.db.transaction(function* () {
-      for (let i = 0; i <= RESEND_RETRIES; i++) {
-        // A PENDING row past its TTL is dead: expire it so a fresh code can be issued.
-        yield* run(q.expireStalePending, { ...key, now });
-        const live = yield* get(q.pending, key);
-        if (!live) {
-          yield* run(q.insertVerification, fresh);
-          yield* run(q.insertSendAttempt, attempt);
-          // The transactional outbox: the send job commits (or rolls back) with the attempt it sends.
-          if (job) yield* run(q.insertJob, job(fresh, attempt));
-          return { kind: "created", verification: fresh, attempt } as const;
-        }
-        const bumped = yield* get(q.bumpSend, { id: live.id, channel: attempt.channel, now, maxSendAttempts });
-        if (bumped) {
-          const a = { ...attempt, verificationId: live.id };
-          yield* run(q.insertSendAttempt, a);
-          if (job) yield* run(q.insertJob, job(bumped, a));
-          return { kind: "resent", verification: bumped, attempt: a } as const;
-        }
-        // Still PENDING: the cap stopped it. Otherwise another instance finalised it meanwhile (only on
-        // PostgreSQL; SQLite's single writer cannot interleave): look again, as a later request would.
-        const current = yield* get(q.verificationById, { id: live.id });
-        if (current?.status === "PENDING") return { kind: "max_sends", verification: current } as const;
-      }
-      throw new Error("createOrResend: the pending verification kept changing under it");
+      const r = yield* createOrResendTx(input);
+      const row = r.kind === "max_sends" ? decision.capped : decision.sent;
+      yield* run(q.insertDecision, { ...row, verificationId: r.verification.id, attemptId: r.kind === "max_sends" ? row.attemptId : r.attempt.id });
+      // Nothing was sent under the cap: the send's counts, spend and verdict do not apply.
+      if (r.kind !== "max_sends") yield* applyWrites(writes, now);
+      return r;
     });
   }
+
+  async commitCheck(input: { id: string; matched: boolean; maxCheckAttempts: number; now: number; decision: RiskDecisionRow; writes: RiskWrites; onApproved: RiskWrites }): Promise<CheckWriteResult> {
+    const { id, matched, maxCheckAttempts, now, decision, writes, onApproved } = input;
+    return this.db.transaction(function* (): Generator<Step, CheckWriteResult, unknown> {
+      // The race gate, as in approve / recordWrongCheck: one guarded UPDATE decides.
+      const row = yield* get(matched ? q.approve : q.wrongCheck, { id, maxCheckAttempts, now });
+      yield* run(q.insertDecision, decision);
+      const approved = row !== undefined && matched;
+      if (approved) yield* run(q.markConverted, { verificationId: id });
+      // The check's counts and, when it approved, the approval's: one statement.
+      yield* applyWrites(approved ? { ...writes, counts: [...writes.counts, ...onApproved.counts] } : writes, now);
+      if (!row) return { kind: "not_pending", verification: (yield* get(q.verificationById, { id })) ?? null };
+      return approved ? { kind: "approved", verification: row } : { kind: "wrong", verification: row };
+    });
+  }
+
+  async commitDecision(decision: RiskDecisionRow, writes: RiskWrites): Promise<void> {
+    await this.db.transaction(function* () {
+      yield* run(q.insertDecision, decision);
+      yield* applyWrites(writes, decision.createdAt);
+    });
+  }
+
 
   async approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
     // The race gate: only one UPDATE can match `status = 'PENDING'` (SQLite's single writer; on

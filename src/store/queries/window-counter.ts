@@ -1,5 +1,8 @@
-import { bucketStart, type WindowCounter } from "../../risk/window-counter.js";
-import { query, type Db } from "../sql/query.js";
+import { bucketStart, type CounterRead, type WindowCounter } from "../../risk/window-counter.js";
+import { query, run, type Db, type Step } from "../sql/query.js";
+
+/** Bucket width of the database counters (ms): what the detectors' windows are counted in. */
+export const COUNTER_BUCKET_MS = 10_000;
 
 export interface SqlWindowCounterOptions {
   /** Bucket width in milliseconds. @default 10_000 */
@@ -26,6 +29,13 @@ const q = {
   count: query<{ key: string; from: number; to: number }, { n: number }>(
     "select coalesce(sum(n), 0) as n from risk_counters where key = :key and bucket >= :from and bucket <= :to",
   ),
+  /** Every read of a request in one statement: each (key, range) probes the primary key once. */
+  countMany: query<{ i: number[]; key: string[]; lo: number[]; hi: number[] }, { i: number; n: number }>(
+    (d) => `select r.i as i, coalesce(sum(c.n), 0) as n
+     from ${d.rows([["i", "int"], ["key", "text"], ["lo", "int"], ["hi", "int"]])} as r
+     left join risk_counters c on c.key = r.key and c.bucket >= r.lo and c.bucket <= r.hi
+     group by r.i`,
+  ),
   reset: query<{ key: string }>("delete from risk_counters where key = :key"),
   sweep: query<{ before: number }>("delete from risk_counters where bucket < :before"),
 };
@@ -37,6 +47,7 @@ const q = {
  * event time, so tests with a manual clock see the same behaviour).
  */
 export class SqlWindowCounter implements WindowCounter {
+  readonly inStore = true;
   private readonly bucketMs: number;
   private readonly retentionMs: number;
   private readonly sweepEveryMs: number;
@@ -46,7 +57,7 @@ export class SqlWindowCounter implements WindowCounter {
     private readonly db: Db,
     opts: SqlWindowCounterOptions = {},
   ) {
-    this.bucketMs = opts.bucketMs ?? 10_000;
+    this.bucketMs = opts.bucketMs ?? COUNTER_BUCKET_MS;
     this.retentionMs = opts.retentionMs ?? 48 * 3_600_000;
     this.sweepEveryMs = opts.sweepEveryMs ?? 60_000;
   }
@@ -58,17 +69,27 @@ export class SqlWindowCounter implements WindowCounter {
 
   async incrMany(keys: readonly string[], now: number): Promise<void> {
     if (keys.length === 0) return;
-    // A statement may not update one row twice (PostgreSQL), so repeated keys are summed.
-    const perKey = new Map<string, number>();
-    for (const key of keys) perKey.set(key, (perKey.get(key) ?? 0) + 1);
-    const sorted = [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await this.db.run(q.incrMany, { key: sorted.map(([k]) => k), n: sorted.map(([, n]) => n), bucket: this.bucketOf(now) });
+    await this.db.transaction(() => incrementCounters(keys, this.bucketOf(now)));
     await this.maybeSweep(now);
   }
 
   async count(key: string, from: number, to: number): Promise<number> {
     if (to < from) return 0;
     return (await this.db.get(q.count, { key, from: this.bucketOf(from), to }))?.n ?? 0;
+  }
+
+  async countMany(reads: readonly CounterRead[]): Promise<number[]> {
+    const live = reads.map((r, i) => ({ ...r, i })).filter((r) => r.to >= r.from);
+    const out = reads.map(() => 0);
+    if (live.length === 0) return out;
+    const rows = await this.db.all(q.countMany, {
+      i: live.map((r) => r.i),
+      key: live.map((r) => r.key),
+      lo: live.map((r) => this.bucketOf(r.from)),
+      hi: live.map((r) => r.to),
+    });
+    for (const r of rows) out[r.i] = r.n;
+    return out;
   }
 
   async reset(key: string): Promise<void> {
@@ -84,4 +105,17 @@ export class SqlWindowCounter implements WindowCounter {
   private bucketOf(t: number): number {
     return bucketStart(t, this.bucketMs);
   }
+}
+
+/**
+ * One request's counter increments as one statement of a transaction (SqlWindowCounter.incrMany, and
+ * the request's commit in store/queries/store.ts). A statement may not update one row twice
+ * (PostgreSQL), so repeated keys are summed.
+ */
+export function* incrementCounters(keys: readonly string[], bucket: number): Generator<Step, void, unknown> {
+  if (keys.length === 0) return;
+  const perKey = new Map<string, number>();
+  for (const key of keys) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  const sorted = [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  yield* run(q.incrMany, { key: sorted.map(([k]) => k), n: sorted.map(([, n]) => n), bucket });
 }
