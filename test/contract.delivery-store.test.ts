@@ -56,7 +56,9 @@ describe.each(storeBackends())("Delivery job store contract on $name", (backend)
 
     it("writes the job in the start's transaction, and nothing when the builder throws", async () => {
       const { verification, job } = await started();
-      expect(await jobs.listForVerification(verification.id)).toEqual([job]);
+      expect(await jobs.jobForAttempt(job.sendAttemptId)).toEqual(job);
+      // …and that one job is all the verification has.
+      expect((await b.query<{ n: number }>("select count(*) as n from delivery_jobs where verification_id = $1", [verification.id])).map((r) => Number(r.n))).toEqual([1]);
       const s = serviceRow();
       await store.insertService(s);
       const input = startInput(s.id, T0);
@@ -84,10 +86,10 @@ describe.each(storeBackends())("Delivery job store contract on $name", (backend)
       expect(retaken).toMatchObject({ leaseOwner: "w2", attempts: 2 });
       expect(await jobs.reschedule(job.id, "w1", T0 + 5_000, 20429, "busy", T0)).toBe(false);
       expect(await jobs.reschedule(job.id, "w2", T0 + 5_000, 20429, "busy", T0)).toBe(true);
-      expect(await jobs.getJob(job.id)).toMatchObject({ status: "pending", runAt: T0 + 5_000, errorCode: 20429, lastError: "busy", leaseOwner: null });
+      expect(await jobs.jobForAttempt(job.sendAttemptId)).toMatchObject({ status: "pending", runAt: T0 + 5_000, errorCode: 20429, lastError: "busy", leaseOwner: null });
       expect((await jobs.claimDue("w1", T0 + 5_000, 30_000, 100)).map((j) => j.id)).toContain(job.id);
       expect(await jobs.finish(job.id, "w1", { status: "sent", providerSid: "SM1" }, T0 + 6_000)).toBe(true);
-      expect(await jobs.getJob(job.id)).toMatchObject({ status: "sent", providerSid: "SM1", sealedCode: null, leaseOwner: null });
+      expect(await jobs.jobForAttempt(job.sendAttemptId)).toMatchObject({ status: "sent", providerSid: "SM1", sealedCode: null, leaseOwner: null });
     });
 
     /** Other tests' jobs share the table: settles everything still open. */
@@ -118,7 +120,7 @@ describe.each(storeBackends())("Delivery job store contract on $name", (backend)
       await jobs.claimDue("w1", T0 + 80_000, 5_000, 1);
       expect(await jobs.nextDueAt()).toBe(T0 + 85_000); // the lease's end comes before the other job's runAt
       // The later job stayed pending at its own time: the claim took the earlier one only.
-      expect(await jobs.getJob(job.id)).toMatchObject({ status: "pending", runAt: T0 + 90_000, leaseOwner: null });
+      expect(await jobs.jobForAttempt(job.sendAttemptId)).toMatchObject({ status: "pending", runAt: T0 + 90_000, leaseOwner: null });
     });
 
     it("moves a send attempt's delivery status forward only, filling in price and SID", async () => {

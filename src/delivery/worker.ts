@@ -23,7 +23,7 @@ export interface Dispatcher {
   notify(): void;
   /** Resolves once every job due now has been tried and no send is in flight (tests, shutdown). */
   idle(): Promise<void>;
-  /** Starts polling for due jobs (and jobs whose worker died). */
+  /** Starts sending due jobs (and jobs whose worker died), then sleeps until the next is due. */
   start(): void;
   /** Stops claiming new jobs and waits for the sends in flight; open jobs stay for the next start. */
   stop(): Promise<void>;
@@ -44,8 +44,12 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Sends in flight at once. @default 8 */
   concurrency?: number;
-  /** Polling period for due retries and expired leases (wall clock). @default 1000 */
-  pollMs?: number;
+  /**
+   * The longest the worker sleeps between looks at the jobs (wall clock). It sleeps until the next
+   * job is due (a retry's runAt, a lease's end), and at most this long, for jobs another instance
+   * committed and never got to send (it died right after its commit). @default 30000
+   */
+  maxSleepMs?: number;
   /** Counts each try's outcome (metrics). */
   metrics?: Pick<DeliveryMetrics, "attempt">;
 }
@@ -80,8 +84,6 @@ export class DeliveryWorker implements Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.timer = setInterval(() => this.notify(), this.o.pollMs ?? 1000);
-    this.timer.unref();
     this.notify(); // jobs left by a previous run (or a dead instance) go first
   }
 
@@ -101,7 +103,7 @@ export class DeliveryWorker implements Dispatcher {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.filling;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -113,10 +115,34 @@ export class DeliveryWorker implements Dispatcher {
       this.again = true;
       return this.filling;
     }
-    this.filling = this.claimLoop().finally(() => {
-      this.filling = null;
-    });
+    this.filling = this.claimLoop()
+      .then(() => this.sleepUntilDue())
+      .finally(() => {
+        this.filling = null;
+      });
     return this.filling;
+  }
+
+  /**
+   * Sets the one wake-up timer: when the next open job becomes claimable (the store knows: a retry's
+   * runAt, a lease's end), at most `maxSleepMs` away. A new job of this instance wakes it at once
+   * (`notify`); in between, nothing polls.
+   */
+  private async sleepUntilDue(): Promise<void> {
+    // Every send slot busy: the next one to finish wakes the worker (notify), no timer needed.
+    if (!this.running || this.inFlight.size >= this.concurrency) return;
+    const max = this.o.maxSleepMs ?? 30_000;
+    let wait = max;
+    try {
+      const at = await this.o.jobs.nextDueAt();
+      // A few ms at least: a job due now that another instance is claiming is not worth a busy loop.
+      if (at !== null) wait = Math.min(max, Math.max(5, at - this.o.clock.now()));
+    } catch (err) {
+      this.o.log.error("delivery: looking for the next due job failed", { error: String(err) });
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.notify(), wait);
+    this.timer.unref();
   }
 
   private async claimLoop(): Promise<void> {

@@ -83,7 +83,7 @@ export function mountTwilioWebhook(router: express.Router, deps: TwilioWebhookDe
     }
     deps.metrics?.callback(attempt.channel, status, Number.isFinite(errorCode) ? errorCode : null);
     // The rest runs in the scope of the request that started this send: its logs carry that id.
-    const job = (await deps.jobs.listForVerification(attempt.verificationId)).find((j) => j.sendAttemptId === attempt.id);
+    const job = await deps.jobs.jobForAttempt(attempt.id);
     const scoped = <T>(fn: () => Promise<T>): Promise<T> => (job?.requestId ? requestContext.run({ requestId: job.requestId }, fn) : fn());
     await scoped(async () => {
       deps.log.info("delivery: status callback", { verificationId: attempt.verificationId, attempt: attempt.id, status, recorded: attempt.deliveryStatus, errorCode: attempt.errorCode });

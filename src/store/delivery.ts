@@ -103,10 +103,10 @@ export interface DeliveryJobStore {
   finish(id: string, owner: string, outcome: JobOutcome, now: number): Promise<boolean>;
   /** Back to `pending` at `runAt` after a transient error; guarded like {@link finish}. */
   reschedule(id: string, owner: string, runAt: number, errorCode: number | null, error: string, now: number): Promise<boolean>;
-  /** When the next job becomes claimable (a pending job's runAt or a lease's end), or null when none is open. */
+  /** When the next job becomes claimable (a pending job's runAt or a lease's end), or null when none is open: the worker sleeps until then. */
   nextDueAt(): Promise<number | null>;
-  getJob(id: string): Promise<DeliveryJobRow | null>;
-  listForVerification(verificationId: string): Promise<DeliveryJobRow[]>;
+  /** The job of a send attempt (one per attempt): a status callback finds the request it belongs to. */
+  jobForAttempt(sendAttemptId: string): Promise<DeliveryJobRow | null>;
   /**
    * Records a delivery status on a send attempt, moving `delivery_status` forward only
    * ({@link DELIVERY_STATUS_RANK}); provider sid, price and error code fill in when given.

@@ -45,8 +45,7 @@ const q = {
     `select min(case when status = 'pending' then run_at else lease_until end) as at from delivery_jobs
      where status = 'pending' or (status = 'sending' and lease_until is not null)`,
   ),
-  job: query<{ id: string }, DeliveryJobRow>(`select ${J} from delivery_jobs where id = :id`),
-  jobsOf: query<{ verificationId: string }, DeliveryJobRow>(`select ${J} from delivery_jobs where verification_id = :verificationId order by created_at, id`),
+  jobOfAttempt: query<{ sendAttemptId: string }, DeliveryJobRow>(`select ${J} from delivery_jobs where send_attempt_id = :sendAttemptId`),
   /**
    * Forward only, in one statement (SQLite's writer lock, or PostgreSQL's row lock, orders concurrent
    * callbacks): the status moves when its rank is above the current one's; provider sid, price and
@@ -92,12 +91,8 @@ export class SqlDeliveryJobs implements DeliveryJobStore {
     return (await this.db.get(q.nextDue, {}))?.at ?? null;
   }
 
-  async getJob(id: string): Promise<DeliveryJobRow | null> {
-    return (await this.db.get(q.job, { id })) ?? null;
-  }
-
-  listForVerification(verificationId: string): Promise<DeliveryJobRow[]> {
-    return this.db.all(q.jobsOf, { verificationId });
+  async jobForAttempt(sendAttemptId: string): Promise<DeliveryJobRow | null> {
+    return (await this.db.get(q.jobOfAttempt, { sendAttemptId })) ?? null;
   }
 
   async recordAttemptStatus(sendAttemptId: string, u: AttemptStatusUpdate): Promise<SendAttemptRow | null> {
