@@ -6,7 +6,7 @@
 export const ErrorCatalog = {
   INVALID_PARAMETER: { errorCode: 60200, message: "Invalid parameter" },
   /** A parameter the service requires is missing: Twilio answers that with 60200 too. */
-  CONSENT_REQUIRED: { errorCode: 60200, message: "consent: this service requires the user's consent (textVersion and agreedAt) with every start" },
+  CONSENT_REQUIRED: { errorCode: 60200, message: "This service requires the user's consent with every start: consent { textVersion agreedAt } (GraphQL), ConsentTextVersion and ConsentAgreedAt (REST)" },
   MAX_CHECK_ATTEMPTS_REACHED: { errorCode: 60202, message: "Max check attempts reached" },
   MAX_SEND_ATTEMPTS_REACHED: { errorCode: 60203, message: "Max send attempts reached" },
   SMS_TO_LANDLINE: { errorCode: 60205, message: "SMS is not supported by landline phone number" },

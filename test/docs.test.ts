@@ -30,7 +30,8 @@ describe("README and docs/", () => {
 
   it.each(pages)("%s links only to files and headings that exist", (page) => {
     const text = readFileSync(join(root, page), "utf8");
-    const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/i.test(l));
+    // Markdown links and images, and HTML src attributes (images laid out side by side).
+    const links = [...text.matchAll(/\]\(([^)\s]+)\)/g), ...text.matchAll(/\ssrc="([^"]+)"/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/i.test(l));
     if (page === "README.md") expect(links.length).toBeGreaterThanOrEqual(6); // the docs/ links at least
     const broken: string[] = [];
     for (const link of links) {

@@ -204,3 +204,54 @@ describe("Verifications over the Twilio-compatible REST API", () => {
     }
   });
 });
+
+describe("consent evidence over the REST API", () => {
+  let s: TestServer;
+  let accountSid: string;
+  let serviceSid: string;
+  const post = (path: string, form: Record<string, string>) =>
+    fetch(`${s.url}/v2${path}`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${ADMIN_KEY}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form),
+    });
+
+  beforeAll(async () => {
+    s = await startServer();
+    accountSid = await accountSidOf(s);
+    const created = await post("/Services", { FriendlyName: "Signup", RequireConsent: "true" });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as { sid: string; require_consent: boolean };
+    expect(body.require_consent).toBe(true);
+    serviceSid = body.sid;
+  });
+  afterAll(async () => s?.close());
+
+  it("refuses a start without consent on a service that requires it: 400, 60200", async () => {
+    const r = await post(`/Services/${serviceSid}/Verifications`, { To: freshMobile(), Channel: "sms" });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ code: 60200, message: expect.stringMatching(/ConsentTextVersion and ConsentAgreedAt/) });
+  });
+
+  it("records ConsentTextVersion, ConsentAgreedAt and ConsentUserAgent as a consent record GraphQL lists", async () => {
+    const to = freshMobile();
+    const agreedAt = new Date(Date.now() - 1000).toISOString();
+    const r = await post(`/Services/${serviceSid}/Verifications`, { To: to, Channel: "sms", ConsentTextVersion: "tos-7", ConsentAgreedAt: agreedAt, ConsentUserAgent: "App/1.0" });
+    expect(r.status).toBe(201);
+    const sid = ((await r.json()) as { sid: string }).sid;
+    const page = ok(await s.gql<{ consentRecords: { records: unknown[] } }>(`query($to: String) { consentRecords(to: $to) { records { verificationId textVersion agreedAt userAgent } } }`, { to }));
+    expect(page.consentRecords.records).toEqual([{ verificationId: sid, textVersion: "tos-7", agreedAt, userAgent: "App/1.0" }]);
+  });
+
+  it.each([
+    [{ ConsentAgreedAt: new Date().toISOString() }, "ConsentTextVersion"],
+    [{ ConsentTextVersion: "tos-7" }, "ConsentAgreedAt"],
+    [{ ConsentTextVersion: "tos-7", ConsentAgreedAt: "yesterday" }, "ConsentAgreedAt"],
+    [{ ConsentTextVersion: "tos-7", ConsentAgreedAt: "2020-01-01T00:00:00Z" }, "ConsentAgreedAt"],
+    [{ ConsentTextVersion: "x".repeat(65), ConsentAgreedAt: new Date().toISOString() }, "ConsentTextVersion"],
+  ])("names the parameter of bad consent %j in a 60200", async (form, param) => {
+    const r = await post(`/Services/${serviceSid}/Verifications`, { To: freshMobile(), Channel: "sms", ...form });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { message: string }).message).toContain(`\`${param}\``);
+  });
+});

@@ -59,6 +59,9 @@ const PARAM_NAMES: Record<string, string> = {
   until: "DateCreatedBefore",
   intervalSeconds: "Interval",
   id: "Sid",
+  "consent.textVersion": "ConsentTextVersion",
+  "consent.agreedAt": "ConsentAgreedAt",
+  "consent.userAgent": "ConsentUserAgent",
 };
 
 export function twilioParamName(field: string): string {

@@ -49,6 +49,7 @@ export function serviceJson(s: ServiceRow, c: ViewContext): Record<string, unkno
     sms_enabled: s.smsEnabled,
     call_enabled: s.callEnabled,
     sms_template: s.smsTemplate,
+    require_consent: s.requireConsent,
     date_created: isoTime(s.createdAt),
     date_updated: isoTime(s.updatedAt),
     url,

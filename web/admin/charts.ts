@@ -62,7 +62,7 @@ export function bars(host: HTMLElement, items: { label: string; value: number; t
   const svg = el("svg", { viewBox: `0 0 ${W} ${items.length * row + 4}`, role: "img", "aria-label": opts.summary, class: "chart-svg" });
   items.forEach((item, i) => {
     const y = i * row + 2;
-    const w = ((W - labelW - 60) * item.value) / max;
+    const w = ((W - labelW - 95) * item.value) / max; // room for the value after the bar
     svg.append(el("text", { x: labelW - 6, y: y + 15, "text-anchor": "end", class: "label" }, item.label));
     const rect = el("rect", { x: labelW, y: y + 3, width: Math.max(w, item.value > 0 ? 1 : 0), height: row - 7, fill: color, rx: 2 });
     rect.append(el("title", {}, `${item.label}: ${item.text ?? item.value}`));

@@ -197,7 +197,10 @@ function row(prefix: string, country: string, blocked: string, saved: string, bl
     tr.append(td);
   }
   const td = document.createElement("td");
-  if (blocks.length === 0) td.textContent = "lifted";
+  if (blocks.length === 0) {
+    td.textContent = "not blocked";
+    td.className = "hint";
+  }
   for (const b of blocks) {
     const button = document.createElement("button");
     button.type = "button";

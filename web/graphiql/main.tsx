@@ -1,8 +1,9 @@
 import { GraphiQL } from "graphiql";
 import "graphiql/style.css";
-import { Kind, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import type { Client } from "graphql-ws";
-import { StrictMode } from "react";
+import { useSchemaStore } from "@graphiql/react";
+import { StrictMode, useEffect } from "react";
 import { createRoot } from "react-dom/client";
 import { describeSocketError, liveClient, readConfig } from "../shared/api";
 
@@ -37,19 +38,32 @@ function clientFor(headers: Headers): Client {
   return socket.client;
 }
 
-function isSubscription(doc: DocumentNode | undefined, operationName: string | null | undefined): boolean {
-  const ops = (doc?.definitions ?? []).filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const op = operationName ? ops.find((o) => o.name?.value === operationName) : ops[0];
-  return op?.operation === "subscription";
+/**
+ * The operation to run, read from the text being sent. GraphiQL's own operation name and parsed
+ * document trail the editor by a moment, so a query pasted (or typed fast) and run at once would go
+ * out under the previous operation's name ("Unknown operation named …").
+ */
+function operationOf(query: string, operationName: string | null | undefined): { operationName: string | undefined; subscription: boolean } {
+  let doc: DocumentNode;
+  try {
+    doc = parse(query);
+  } catch {
+    return { operationName: operationName ?? undefined, subscription: false }; // the server names the syntax error
+  }
+  const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const op = (operationName ? ops.find((o) => o.name?.value === operationName) : undefined) ?? (ops.length === 1 ? ops[0] : undefined);
+  return { operationName: op?.name?.value ?? (op ? undefined : (operationName ?? undefined)), subscription: op?.operation === "subscription" };
 }
 
-const fetcher = (params: { query: string; operationName?: string | null; variables?: unknown }, opts?: { headers?: Headers; documentAST?: DocumentNode }) => {
+const fetcher = (raw: { query: string; operationName?: string | null; variables?: unknown }, opts?: { headers?: Headers }) => {
   const headers = opts?.headers ?? {};
-  if (isSubscription(opts?.documentAST, params.operationName)) {
+  const op = operationOf(raw.query, raw.operationName);
+  const params = { ...raw, operationName: op.operationName };
+  if (op.subscription) {
     return {
       subscribe(observer: Observer) {
         const dispose = clientFor(headers).subscribe(
-          { query: params.query, operationName: params.operationName ?? undefined, variables: (params.variables ?? undefined) as Record<string, unknown> | undefined },
+          { query: params.query, operationName: params.operationName, variables: (params.variables ?? undefined) as Record<string, unknown> | undefined },
           {
             next: (value) => observer.next(value as Result),
             // Shown in the response pane as an error result, then the subscription ends.
@@ -74,6 +88,39 @@ const fetcher = (params: { query: string; operationName?: string | null; variabl
   );
 };
 
+/**
+ * The schema is fetched on load with the Headers tab as it is (a placeholder key, so 401 when
+ * introspection needs a key); once a key is pasted, fetch it again so the Docs pane and completion work.
+ */
+const KEY_PASTED = "vg-key-pasted";
+let lastAuthorization: string | undefined;
+let pasteTimer: number | undefined;
+function onEditHeaders(text: string): void {
+  window.clearTimeout(pasteTimer);
+  pasteTimer = window.setTimeout(() => {
+    let authorization: unknown;
+    try {
+      const h = JSON.parse(text) as Record<string, unknown>;
+      authorization = h.Authorization ?? h.authorization;
+    } catch {
+      return; // still being typed
+    }
+    if (typeof authorization !== "string" || authorization.includes("<") || authorization === lastAuthorization) return;
+    lastAuthorization = authorization;
+    window.dispatchEvent(new Event(KEY_PASTED));
+  }, 500);
+}
+
+function IntrospectWhenKeyPasted(): null {
+  const introspect = useSchemaStore((s) => s.introspect);
+  useEffect(() => {
+    const again = () => void introspect();
+    window.addEventListener(KEY_PASTED, again);
+    return () => window.removeEventListener(KEY_PASTED, again);
+  }, [introspect]);
+  return null;
+}
+
 createRoot(document.getElementById("graphiql")!).render(
   <StrictMode>
     <GraphiQL
@@ -84,6 +131,11 @@ createRoot(document.getElementById("graphiql")!).render(
       isHeadersEditorEnabled
       defaultEditorToolsVisibility="headers"
       shouldPersistHeaders={false}
-    />
+      onEditHeaders={onEditHeaders}
+    >
+      <GraphiQL.Footer>
+        <IntrospectWhenKeyPasted />
+      </GraphiQL.Footer>
+    </GraphiQL>
   </StrictMode>,
 );

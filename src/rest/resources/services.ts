@@ -27,6 +27,7 @@ const SETTINGS = {
   SmsEnabled: "boolean",
   CallEnabled: "boolean",
   SmsTemplate: "string",
+  RequireConsent: "boolean",
 } as const;
 
 /** Twilio's service settings for features verify-guard does not have (Push, TOTP, WhatsApp, passkeys, …). */
@@ -67,6 +68,7 @@ function settings(p: Params<typeof SETTINGS>): ServiceSettings {
     smsEnabled: p.SmsEnabled,
     callEnabled: p.CallEnabled,
     smsTemplate: p.SmsTemplate,
+    requireConsent: p.RequireConsent,
   };
 }
 

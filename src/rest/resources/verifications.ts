@@ -29,6 +29,10 @@ const START = {
   RiskCheck: ["enable", "disable"],
   Tags: "json",
   DeviceIp: "string",
+  // verify-guard's consent evidence (Twilio has no such parameters): see docs/api.md.
+  ConsentTextVersion: "string",
+  ConsentAgreedAt: "string",
+  ConsentUserAgent: "string",
 } as const;
 
 const START_UNSUPPORTED = ["CustomMessage", "SendDigits", "ChannelConfiguration", "AppHash", "TemplateSid", "TemplateCustomSubstitutions", "Templates", "EnableSnaClientToken"];
@@ -36,6 +40,16 @@ const START_UNSUPPORTED = ["CustomMessage", "SendDigits", "ChannelConfiguration"
 const CHECK = { Code: "string", To: "string", VerificationSid: "string", Amount: "string", Payee: "string" } as const;
 
 const UPDATE = { Status: ["canceled", "approved"] } as const;
+
+/** The consent evidence of a start: none, or a notice version and an agreement time (ISO 8601) together. */
+function consentOf(p: { ConsentTextVersion?: string; ConsentAgreedAt?: string; ConsentUserAgent?: string }) {
+  if (p.ConsentTextVersion === undefined && p.ConsentAgreedAt === undefined && p.ConsentUserAgent === undefined) return null;
+  if (p.ConsentTextVersion === undefined) throw invalidParam("ConsentTextVersion", "required with ConsentAgreedAt or ConsentUserAgent");
+  if (p.ConsentAgreedAt === undefined) throw invalidParam("ConsentAgreedAt", "required with ConsentTextVersion");
+  const agreedAt = Date.parse(p.ConsentAgreedAt);
+  if (!/^\d{4}-\d\d-\d\dT/.test(p.ConsentAgreedAt) || Number.isNaN(agreedAt)) throw invalidParam("ConsentAgreedAt", "must be an ISO 8601 date-time such as 2026-05-01T12:00:00Z");
+  return { textVersion: p.ConsentTextVersion, agreedAt, userAgent: p.ConsentUserAgent ?? null };
+}
 
 /** A path's `{Sid}`: Twilio lets the number (`To`) stand in for the VE… SID. */
 function refOf(sid: string): VerificationRef {
@@ -69,6 +83,7 @@ export function mountVerifications(r: Router): void {
         tags: stringMap("Tags", p.Tags),
         rateLimitValues: stringMap("RateLimits", p.RateLimits),
         deviceIp: p.DeviceIp,
+        consent: consentOf(p),
       },
       { caller, ip: c.ip },
     );
