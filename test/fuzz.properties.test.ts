@@ -107,6 +107,8 @@ describe("fuzzed inputs", () => {
     return true;
   };
 
+  /** A path segment percent-encoded byte by byte (lone surrogates become U+FFFD, as any client would send). */
+  const seg = (v: string) => [...Buffer.from(v, "utf8")].map((b) => "%" + b.toString(16).padStart(2, "0")).join("");
   const formOf = (fields: Record<string, fc.Arbitrary<string>>) =>
     fc.record(Object.fromEntries(Object.entries(fields).map(([k, a]) => [k, fc.oneof({ arbitrary: a, weight: 4 }, { arbitrary: hostileString, weight: 1 })])), { requiredKeys: [] }) as fc.Arbitrary<Record<string, string>>;
   const bool = fc.constantFrom("true", "false", "True", "1", "yes");
@@ -115,12 +117,12 @@ describe("fuzzed inputs", () => {
 
   it.each([
     ["POST /Services", () => fc.record({ form: formOf({ FriendlyName: hostileString, CodeLength: int, TtlSeconds: int, MaxCheckAttempts: int, MaxSendAttempts: int, SmsTemplate: hostileString, Psd2Enabled: bool, CustomCodeEnabled: bool, LookupEnabled: bool }) }).map(({ form }) => ["POST", "/Services", form] as const)],
-    ["POST /Services/{sid}", () => fc.record({ sid: ids, form: formOf({ FriendlyName: hostileString, CodeLength: int, SmsTemplate: hostileString, SkipSmsToLandlines: bool }) }).map(({ sid, form }) => ["POST", `/Services/${encodeURIComponent(sid)}`, form] as const)],
-    ["POST /Services/{sid}/Verifications", () => fc.record({ sid: ids, form: formOf({ To: phoneLike, Channel: fc.constantFrom("sms", "call", "email", "whatsapp", "SMS"), Locale: fc.constantFrom("en", "pt-BR", "xx-!!"), CustomCode: codeLike, CustomFriendlyName: hostileString, Amount: hostileString, Payee: hostileString, RateLimits: json, Tags: json, RiskCheck: fc.constantFrom("enable", "disable", "maybe"), DeviceIp: fc.oneof(fc.ipV4(), fc.ipV6(), hostileString) }) }).map(({ sid, form }) => ["POST", `/Services/${encodeURIComponent(sid)}/Verifications`, form] as const)],
-    ["POST /Services/{sid}/VerificationCheck", () => fc.record({ sid: ids, form: formOf({ Code: codeLike, To: phoneLike, VerificationSid: ids, Amount: hostileString, Payee: hostileString }) }).map(({ sid, form }) => ["POST", `/Services/${encodeURIComponent(sid)}/VerificationCheck`, form] as const)],
-    ["POST /Services/{sid}/Verifications/{sid}", () => fc.record({ sid: ids, v: ids, form: formOf({ Status: fc.constantFrom("canceled", "approved", "pending", "") }) }).map(({ sid, v, form }) => ["POST", `/Services/${encodeURIComponent(sid)}/Verifications/${encodeURIComponent(v)}`, form] as const)],
-    ["GET /Services/{sid}/Verifications/{sid}", () => fc.record({ sid: ids, v: fc.oneof(ids, phoneLike) }).map(({ sid, v }) => ["GET", `/Services/${encodeURIComponent(sid)}/Verifications/${encodeURIComponent(v)}`, {}] as const)],
-    ["GET and DELETE /Services/{sid}", () => fc.record({ sid: fc.oneof(ids.filter((i) => i !== serviceId)), method: fc.constantFrom("GET", "DELETE") }).map(({ sid, method }) => [method, `/Services/${encodeURIComponent(sid)}`, {}] as const)],
+    ["POST /Services/{sid}", () => fc.record({ sid: ids, form: formOf({ FriendlyName: hostileString, CodeLength: int, SmsTemplate: hostileString, SkipSmsToLandlines: bool }) }).map(({ sid, form }) => ["POST", `/Services/${seg(sid)}`, form] as const)],
+    ["POST /Services/{sid}/Verifications", () => fc.record({ sid: ids, form: formOf({ To: phoneLike, Channel: fc.constantFrom("sms", "call", "email", "whatsapp", "SMS"), Locale: fc.constantFrom("en", "pt-BR", "xx-!!"), CustomCode: codeLike, CustomFriendlyName: hostileString, Amount: hostileString, Payee: hostileString, RateLimits: json, Tags: json, RiskCheck: fc.constantFrom("enable", "disable", "maybe"), DeviceIp: fc.oneof(fc.ipV4(), fc.ipV6(), hostileString) }) }).map(({ sid, form }) => ["POST", `/Services/${seg(sid)}/Verifications`, form] as const)],
+    ["POST /Services/{sid}/VerificationCheck", () => fc.record({ sid: ids, form: formOf({ Code: codeLike, To: phoneLike, VerificationSid: ids, Amount: hostileString, Payee: hostileString }) }).map(({ sid, form }) => ["POST", `/Services/${seg(sid)}/VerificationCheck`, form] as const)],
+    ["POST /Services/{sid}/Verifications/{sid}", () => fc.record({ sid: ids, v: ids, form: formOf({ Status: fc.constantFrom("canceled", "approved", "pending", "") }) }).map(({ sid, v, form }) => ["POST", `/Services/${seg(sid)}/Verifications/${seg(v)}`, form] as const)],
+    ["GET /Services/{sid}/Verifications/{sid}", () => fc.record({ sid: ids, v: fc.oneof(ids, phoneLike) }).map(({ sid, v }) => ["GET", `/Services/${seg(sid)}/Verifications/${seg(v)}`, {}] as const)],
+    ["GET and DELETE /Services/{sid}", () => fc.record({ sid: fc.oneof(ids.filter((i) => i !== serviceId)), method: fc.constantFrom("GET", "DELETE") }).map(({ sid, method }) => [method, `/Services/${seg(sid)}`, {}] as const)],
   ] as const)("REST %s, as admin and as client: no 5xx, Twilio-coded errors only, nothing written when refused", async (label, arb) => {
     await fc.assert(
       fc.asyncProperty(arb(), fc.boolean(), async ([method, path, form], asAdmin) => {
