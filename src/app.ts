@@ -45,7 +45,8 @@ import { LimitsAdmin } from "./risk/limits-admin.js";
 import { numberKeyer } from "./risk/number-key.js";
 import { PriceTable } from "./risk/prices.js";
 import type { LimitsOptions } from "./risk/stages/limits.js";
-import { openRedisBackends } from "./redis.js";
+import { openRedisBackends, redisKeysWith } from "./redis.js";
+import { Privacy } from "./privacy/privacy.js";
 import { openDatabase } from "./store/open.js";
 import type { Store } from "./store/types.js";
 import { ConsentRecords } from "./verification/consent.js";
@@ -159,6 +160,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
   const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;
   const detector = new PumpingDetector({ counter: windowCounter, store: fraudStore, events: publisher, log });
+  // Counter keys name a number by this keyed token; so do rows the retention anonymized.
+  const numberKey = numberKeyer(config.codeSecret);
   const pipeline = buildRiskPipeline({
     clock,
     log,
@@ -170,9 +173,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     fraud: fraudStore,
     counter: windowCounter,
     detector,
-    numberKey: numberKeyer(config.codeSecret),
+    numberKey,
   });
   const consent = new ConsentRecords({ store: database.consent, clock, retentionDays: config.CONSENT_RETENTION_DAYS });
+  // Data-subject requests: a number's export and erasure, across every table (and Redis's counters).
+  const privacy = new Privacy({ store: database.privacy, fraud: fraudStore, numberKey, clock, log, outbox, external: redis ? redisKeysWith(redis.client, redis.prefix) : null });
   const approvals = new ApprovalTokens({
     store: metrics.timed("approvals", database.approvals),
     clock,
@@ -207,7 +212,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     onChange: (a, open) => metrics.alertChanges.inc({ service: a.serviceId, country: metrics.country(a.country), channel: a.channel, metric: a.metric, change: open ? "raised" : "cleared" }),
   });
   metrics.openAlertsGauge(() => alerts.openAlerts);
-  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent, webhooks, alerts };
+  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent, webhooks, alerts, privacy };
   gaugeOf(metrics, "verify_guard_open_subscriptions", "GraphQL subscriptions streaming in this process.", openStreams);
   const schema = await buildVerifySchema(pubSub);
   // /metrics: on METRICS_PORT alone when set; else on the main port, behind METRICS_TOKEN when set,

@@ -81,3 +81,28 @@ export function openRedisBackends(url: string, prefix: string, log: Logger): Red
     },
   };
 }
+
+/**
+ * Keys under `prefix` that contain `token` (the limiter's and detectors' keys of one number: an
+ * erasure's and an export's view of Redis), found with SCAN, so Redis never blocks on a KEYS.
+ * Tokens are base64url, which holds no glob character.
+ */
+export function redisKeysWith(client: Redis, prefix: string): { keysContaining(token: string): Promise<string[]>; remove(keys: string[]): Promise<number> } {
+  return {
+    async keysContaining(token) {
+      const found = new Set<string>();
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*${token}*`, "COUNT", 1000);
+        for (const k of keys) found.add(k);
+        cursor = next;
+      } while (cursor !== "0");
+      return [...found].sort();
+    },
+    async remove(keys) {
+      let n = 0;
+      for (let i = 0; i < keys.length; i += 500) n += await client.unlink(...keys.slice(i, i + 500));
+      return n;
+    },
+  };
+}

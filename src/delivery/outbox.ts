@@ -43,6 +43,13 @@ export class OutboxChannel implements DeliveryChannel {
     return null;
   }
 
+  /** Drops every message to `to` (an erasure); returns how many. */
+  forget(to: string): number {
+    const before = this.messages.length;
+    for (let i = before - 1; i >= 0; i--) if (this.messages[i]!.to === to) this.messages.splice(i, 1);
+    return before - this.messages.length;
+  }
+
   /** Newest first; optionally only those to one number. */
   list(to?: string, limit = 100): OutboxMessage[] {
     const out: OutboxMessage[] = [];

@@ -2,6 +2,7 @@ import type { ApiKeys, Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { OutboxChannel } from "../delivery/outbox.js";
 import type { Logger } from "../log.js";
+import type { Privacy } from "../privacy/privacy.js";
 import type { FraudAdmin } from "../risk/fraud-admin.js";
 import type { LimitsAdmin } from "../risk/limits-admin.js";
 import type { DecisionLog } from "../stats/decision-log.js";
@@ -43,6 +44,8 @@ export interface AppServices {
   webhooks: Webhooks;
   /** Delivery-rate alerts. */
   alerts: DeliveryAlerts;
+  /** Data-subject requests: export and erasure of a number. */
+  privacy: Privacy;
 }
 
 /** Per-request context: who calls, from where, and the app. */

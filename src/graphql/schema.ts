@@ -7,6 +7,7 @@ import { ConsentResolver } from "./resolvers/consent.resolver.js";
 import { FraudResolver } from "./resolvers/fraud.resolver.js";
 import { LimitsResolver } from "./resolvers/limits.resolver.js";
 import { OperationsResolver } from "./resolvers/operations.resolver.js";
+import { PrivacyResolver } from "./resolvers/privacy.resolver.js";
 import { ServiceResolver } from "./resolvers/service.resolver.js";
 import { StatsResolver } from "./resolvers/stats.resolver.js";
 import { SubscriptionResolver } from "./resolvers/subscription.resolver.js";
@@ -14,7 +15,7 @@ import { VerificationResolver } from "./resolvers/verification.resolver.js";
 
 /** Every resolver class; a feature adds its resolver here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver, ConsentResolver, OperationsResolver];
+export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver, ConsentResolver, OperationsResolver, PrivacyResolver];
 
 /** Builds the executable schema once at start-up (never per request). */
 export function buildVerifySchema(pubSub: VerifyPubSub): Promise<GraphQLSchema> {

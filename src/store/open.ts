@@ -5,6 +5,7 @@ import type { WindowCounter } from "../risk/window-counter.js";
 import type { DeliveryAlertStore } from "./alerts.js";
 import type { ApprovalStore } from "./approval.js";
 import type { ConsentStore } from "./consent.js";
+import type { PrivacyStore } from "./privacy.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
@@ -12,6 +13,7 @@ import { ConfigCache } from "./config-cache.js";
 import { SqlDeliveryAlertStore } from "./queries/alerts.js";
 import { SqlApprovalStore } from "./queries/approval.js";
 import { SqlConsentStore } from "./queries/consent.js";
+import { SqlPrivacyStore } from "./queries/privacy.js";
 import { SqlDeliveryJobs } from "./queries/delivery.js";
 import { SqlFraudStore } from "./queries/fraud.js";
 import { SqlLimitsStore } from "./queries/limits.js";
@@ -50,6 +52,8 @@ export interface Database {
   stats: SqlStatsStore & StatsStore;
   /** Evidence of opt-in consent (store/consent.ts). */
   consent: ConsentStore;
+  /** Data-subject requests: a number's rows, their erasure, and its audit (store/privacy.ts). */
+  privacy: PrivacyStore;
   /** The fraud detectors' window counters kept in the database (a Redis one may replace them). */
   windowCounter: WindowCounter;
   /** Limiter counters kept in the database (REDIS_URL replaces them with Redis ones). */
@@ -81,6 +85,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     fraud: new SqlFraudStore(db, cache),
     stats: new SqlStatsStore(db),
     consent: new SqlConsentStore(db),
+    privacy: new SqlPrivacyStore(db),
     windowCounter: new SqlWindowCounter(db),
     counters: limiterCounters(db),
     // Expiry is wall-clock milliseconds, as rate-limiter-flexible writes it.

@@ -49,4 +49,5 @@ export const {
   serviceWebhooks,
   webhookDeliveries,
   deliveryAlerts,
+  erasures,
 } = deriveTables(pg);

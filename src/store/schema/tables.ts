@@ -542,3 +542,24 @@ export const deliveryAlerts = table(
     t.index("delivery_alerts_service_idx", ["serviceId", "raisedAt"]);
   },
 );
+
+/**
+ * The audit of erasures (privacy/privacy.ts): who erased a number, when, and how many rows of each
+ * table were deleted or anonymized. Never the number, nor its keyed token: the audit must not become
+ * the one place that still says whose data it was.
+ */
+export const erasures = table(
+  "erasures",
+  {
+    /** ER + 32 hex. */
+    id: text("id").primaryKey(),
+    at: int64("at").notNull(),
+    /** The admin API key that asked (VK…). */
+    actorKeyId: text("actor_key_id").notNull(),
+    /** The request that asked (X-Request-Id), to find its log lines. */
+    requestId: text("request_id"),
+    /** JSON: `{ table: { deleted, anonymized } }`. */
+    counts: json("counts").notNull(),
+  },
+  (t) => t.index("erasures_at_idx", ["at"]),
+);

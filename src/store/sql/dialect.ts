@@ -20,6 +20,8 @@ export interface Dialect {
   text(param: string): string;
   /** Byte-order comparison: a PostgreSQL database may sort text by a natural-language collation. */
   bytewise(expr: string): string;
+  /** Whether text `expr` contains the text parameter `param` anywhere (no pattern characters, unlike LIKE). */
+  contains(expr: string, param: string): string;
   /** The members of a list parameter (bind an array) as a subquery, for `x in (…)`. */
   inList(param: string, type: "text" | "int"): string;
   /**
@@ -45,6 +47,7 @@ export const sqliteDialect: Dialect = {
   int: (p) => p,
   text: (p) => p,
   bytewise: (e) => e,
+  contains: (e, p) => `instr(${e}, ${p}) > 0`,
   inList: (p) => `(select value from json_each(${p}))`,
   rows: (cols) => {
     const [first, ...rest] = cols.map(([name], i) => ({ name, alias: `j${i}` }));
@@ -68,6 +71,7 @@ export const pgDialect: Dialect = {
   int: (p) => `${p}::bigint`,
   text: (p) => `${p}::text`,
   bytewise: (e) => `${e} collate "C"`,
+  contains: (e, p) => `strpos(${e}, ${p}::text) > 0`,
   inList: (p, type) => `(select unnest(${p}::${PG_TYPES[type]}[]))`,
   rows: (cols) => `(select * from unnest(${cols.map(([n, t]) => `:${n}::${PG_TYPES[t]}[]`).join(", ")}) as r(${cols.map(([n]) => n).join(", ")}))`,
   bool: (v) => v,

@@ -1,0 +1,9 @@
+CREATE TABLE `erasures` (
+	`id` text PRIMARY KEY NOT NULL,
+	`at` integer NOT NULL,
+	`actor_key_id` text NOT NULL,
+	`request_id` text,
+	`counts` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `erasures_at_idx` ON `erasures` (`at`);
