@@ -49,7 +49,8 @@ export const SCENARIOS: Scenario[] = [
     attack: true,
     script(sim, t0) {
       legitTraffic(sim, t0, t0 + 4 * DAY, LEGIT_PER_DAY);
-      const prefixes = sim.numbers.prefixes("UZ");
+      // Ordered so that consecutive sends fall in different ranges: no range, let alone a prefix, stands out.
+      const prefixes = sim.numbers.prefixes("UZ").sort((x, y) => x.slice(-1).localeCompare(y.slice(-1)) || x.localeCompare(y));
       pumpOver(sim, 3000, t0 + 2 * DAY + 14 * HOUR, 3 * HOUR, (i) => ({ to: sim.numbers.under("UZ", prefixes[i % prefixes.length]!), ip: botnetIp(i) }));
     },
   },
@@ -72,6 +73,21 @@ export const SCENARIOS: Scenario[] = [
     script(sim, t0) {
       const from = t0 + 2 * DAY + 11 * HOUR;
       legitTraffic(sim, t0, t0 + 4 * DAY, LEGIT_PER_DAY, { country: "BR", factor: 20, from, until: from + 8 * HOUR });
+    },
+  },
+  {
+    name: "missed by the detectors",
+    what: "the rotating attack, 5,000 sends in 3 hours, while the fraud stages run in shadow mode (what slips past them meets the budget)",
+    days: 4,
+    attack: true,
+    script(sim, t0) {
+      legitTraffic(sim, t0, t0 + 4 * DAY, LEGIT_PER_DAY);
+      // A new integration tuning its thresholds: prefix guard and signals record, never block.
+      sim.agenda.add(t0, async () => {
+        await sim.server.admin(`mutation($s: ID!) { setShadowStages(serviceId: $s, stages: ["prefix-guard", "signals"]) { shadowStages } }`, { s: sim.serviceId });
+      });
+      const prefixes = sim.numbers.prefixes("UZ").sort((x, y) => x.slice(-1).localeCompare(y.slice(-1)) || x.localeCompare(y));
+      pumpOver(sim, 5000, t0 + 2 * DAY + 14 * HOUR, 3 * HOUR, (i) => ({ to: sim.numbers.under("UZ", prefixes[i % prefixes.length]!), ip: botnetIp(i) }));
     },
   },
   {

@@ -32,6 +32,7 @@ import { DeliveryAlerts } from "./alerts/delivery-alerts.js";
 import { Webhooks } from "./webhooks/webhooks.js";
 import type { RiskDecisionRow, RiskWrites } from "./store/types.js";
 import type { Server } from "node:http";
+import { ConversionHistory } from "./risk/baselines.js";
 import { buildRiskPipeline } from "./risk/build.js";
 import { FraudAdmin } from "./risk/fraud-admin.js";
 import { DecisionLog } from "./stats/decision-log.js";
@@ -159,7 +160,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const prices = new PriceTable(limitsStore);
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
   const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;
-  const detector = new PumpingDetector({ counter: windowCounter, store: fraudStore, events: publisher, log });
+  // Each service's own conversion history per country: the detector's adaptive baselines and the spend guard's shares.
+  const history = new ConversionHistory({ stats: database.stats, clock, log });
+  const detector = new PumpingDetector({ counter: windowCounter, store: fraudStore, history, events: publisher, log });
   // Counter keys name a number by this keyed token; so do rows the retention anonymized.
   const numberKey = numberKeyer(config.codeSecret);
   const pipeline = buildRiskPipeline({
@@ -174,6 +177,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     counter: windowCounter,
     detector,
     numberKey,
+    defaultCappedSharePercent: config.SPEND_CAPPED_SHARE_PERCENT,
+    history,
+    events: publisher,
   });
   const consent = new ConsentRecords({ store: database.consent, clock, retentionDays: config.CONSENT_RETENTION_DAYS });
   // Data-subject requests: a number's export and erasure, across every table (and Redis's counters).
@@ -196,9 +202,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
   const serviceAdmin = new Services(store, clock);
-  const limitsAdmin = new LimitsAdmin({ services: serviceAdmin, spend: limitsStore, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS });
+  const limitsAdmin = new LimitsAdmin({ services: serviceAdmin, spend: limitsStore, prices, clock, defaultBudgetCents: config.SPEND_DAILY_BUDGET_CENTS, defaultCappedSharePercent: config.SPEND_CAPPED_SHARE_PERCENT });
   const fraudAdmin = new FraudAdmin({ store: fraudStore, services: serviceAdmin, detector, clock, stageNames: pipeline.stageNames });
-  const stats = new FraudStats({ stats: database.stats, store, prices });
+  const stats = new FraudStats({ stats: database.stats, store, prices, spend: limitsStore });
   const decisionLog = new DecisionLog(database.stats);
   const watcher = new EventWatcher({ pubSub, store, lifecycle, clock });
   const alerts = new DeliveryAlerts({

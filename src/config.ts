@@ -80,6 +80,8 @@ export const EnvSchema = z.object({
   LIMITER_FAILURE_MODE: z.enum(["closed", "open"]).default("closed"),
   /** Daily spend budget per service in US cents, unless the service sets its own. @default 5000 */
   SPEND_DAILY_BUDGET_CENTS: z.coerce.number().int().min(0).max(100_000_000).default(5000),
+  /** Percent of the daily budget MONITOR, new and unconverted destinations may spend (the capped share). @default 20 */
+  SPEND_CAPPED_SHARE_PERCENT: z.coerce.number().int().min(0).max(100).default(20),
   /** `development` generates missing secrets; `production` refuses to start without them. */
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** pino-style level names; only `silent` and `info`/`debug` matter here. @default "info" */

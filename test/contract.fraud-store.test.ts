@@ -7,8 +7,12 @@ import { T0, serviceRow } from "./helpers/store-fixtures.js";
 
 const block = (over: Partial<BlockedPrefixRow> & Pick<BlockedPrefixRow, "prefix">): BlockedPrefixRow => ({
   serviceId: null,
+  country: null,
   source: "MANUAL",
   reason: "test",
+  level: null,
+  rule: null,
+  figures: null,
   createdAt: T0,
   updatedAt: T0,
   expiresAt: null,
@@ -76,13 +80,34 @@ describe.each(storeBackends())("Fraud store contract on $name", (backend) => {
       await fraud.putManualPrefixBlock(block({ prefix: "+22177", serviceId: sid, reason: "own" }));
       await fraud.putAutoPrefixBlock(block({ prefix: "+2217", serviceId: sid, source: "AUTO", reason: "auto", expiresAt: T0 + 1000 }));
       const candidates = ["+2", "+22", "+221", "+2217", "+22177", "+221771"];
-      expect(await fraud.findPrefixBlock(sid, candidates, T0)).toMatchObject({ serviceId: sid, source: "MANUAL", prefix: "+22177" });
+      expect(await fraud.findPrefixBlock(sid, candidates, "SN", T0)).toMatchObject({ serviceId: sid, source: "MANUAL", prefix: "+22177" });
       await fraud.removePrefixBlock(sid, "+22177");
-      expect(await fraud.findPrefixBlock(sid, candidates, T0)).toMatchObject({ serviceId: null, source: "MANUAL", prefix: "+2217" });
+      expect(await fraud.findPrefixBlock(sid, candidates, "SN", T0)).toMatchObject({ serviceId: null, source: "MANUAL", prefix: "+2217" });
       await fraud.removePrefixBlock(null, "+2217");
-      expect(await fraud.findPrefixBlock(sid, candidates, T0)).toMatchObject({ serviceId: sid, source: "AUTO" });
-      expect(await fraud.findPrefixBlock(sid, candidates, T0 + 1000)).toBeNull();
-      expect(await fraud.findPrefixBlock(sid, [], T0)).toBeNull();
+      expect(await fraud.findPrefixBlock(sid, candidates, "SN", T0)).toMatchObject({ serviceId: sid, source: "AUTO" });
+      expect(await fraud.findPrefixBlock(sid, candidates, "SN", T0 + 1000)).toBeNull();
+      expect(await fraud.findPrefixBlock(sid, [], "SN", T0)).toBeNull();
+    });
+
+    it("keeps a country's block to that country's numbers (+1 holds the US and Canada), with its evidence", async () => {
+      const sid = await newService();
+      const figures = { sends: 31, approvals: 0, threshold: 25 };
+      const ca = await fraud.putAutoPrefixBlock(
+        block({ prefix: "+1", country: "CA", serviceId: sid, source: "AUTO", reason: "country surge", level: "COUNTRY", rule: "country surge", figures, expiresAt: T0 + 1000 }),
+      );
+      expect(ca).toMatchObject({ prefix: "+1", country: "CA", level: "COUNTRY", rule: "country surge", figures });
+      const candidates = ["+1", "+14", "+141", "+1416"];
+      expect(await fraud.findPrefixBlock(sid, candidates, "CA", T0)).toMatchObject({ country: "CA", figures });
+      expect(await fraud.findPrefixBlock(sid, candidates, "US", T0)).toBeNull();
+      // A US block is a row of its own beside Canada's; a plain +1 prefix block covers both.
+      await fraud.putAutoPrefixBlock(block({ prefix: "+1", country: "US", serviceId: sid, source: "AUTO", level: "COUNTRY", expiresAt: T0 + 1000 }));
+      expect(await fraud.findPrefixBlock(sid, candidates, "US", T0)).toMatchObject({ country: "US" });
+      expect((await fraud.listPrefixBlocks(T0, sid)).map((b) => [b.prefix, b.country])).toEqual([["+1", "CA"], ["+1", "US"]]);
+      expect(await fraud.removePrefixBlock(sid, "+1", "CA")).toMatchObject({ country: "CA" });
+      expect(await fraud.removePrefixBlock(sid, "+1")).toBeNull(); // no block of every +1 number
+      expect(await fraud.findPrefixBlock(sid, candidates, "CA", T0)).toBeNull();
+      await fraud.putManualPrefixBlock(block({ prefix: "+1", serviceId: sid }));
+      expect(await fraud.findPrefixBlock(sid, candidates, "CA", T0)).toMatchObject({ country: null, source: "MANUAL", level: null, figures: null });
     });
 
     it("lists live blocks for a service (its own and global) or all, sorted by scope and prefix", async () => {

@@ -152,12 +152,14 @@ describe("attack simulation over HTTP", () => {
     expect(tally.burst.sent).toBeLessThanOrEqual(12);
     expect([...tally.burst.blocked.keys()]).toEqual(["PREFIX_BLOCKED"]);
 
-    // The hammering IP gets its 20 starts per hour (LIMIT_STARTS_PER_IP), then 20429 with a retry time.
+    // The hammering IP gets its 20 starts per hour (LIMIT_STARTS_PER_IP) and no more. Its 20 unchecked
+    // sends are also nearly all of this young service's British traffic that hour (2 real users), so
+    // the country detector blocks GB for the service (60410) before the limit would answer 20429.
     expect(tally.hammer.sent).toBe(20);
     expect(hammerErrors).toHaveLength(hammer.length - 20);
     for (const e of hammerErrors) {
-      expect(e.code).toBe("RATE_LIMITED");
-      expect(e.retryAfterSeconds).toBeGreaterThan(0);
+      expect(["RATE_LIMITED", "PREFIX_BLOCKED"]).toContain(e.code);
+      if (e.code === "RATE_LIMITED") expect(e.retryAfterSeconds).toBeGreaterThan(0);
     }
     // The SMS that actually went out match the sends counted above.
     await s.app.dispatcher.idle();

@@ -3,7 +3,7 @@ import { FraudAdmin } from "../src/risk/fraud-admin.js";
 import { geoPermissionsStage } from "../src/risk/stages/geo-permissions.js";
 import { leadingParts, prefixGuardStage } from "../src/risk/stages/prefix-guard.js";
 import type { RiskPipeline } from "../src/risk/pipeline.js";
-import { fraudFixture, startRequest, type FraudFixture } from "./helpers/fraud-fixtures.js";
+import { autoBlockRow, fraudFixture, startRequest, type FraudFixture } from "./helpers/fraud-fixtures.js";
 
 const HOUR = 3_600_000;
 const SENEGAL = "+221771234567"; // prefix +22177…
@@ -60,7 +60,7 @@ describe("prefix-guard stage", () => {
   });
 
   it("skips an AUTO block for a destination the admin set to ALLOW, but never a MANUAL one", async () => {
-    await f.fraud.putAutoPrefixBlock({ serviceId: f.service.id, prefix: "+22177", source: "AUTO", reason: "detector", createdAt: f.clock.now(), updatedAt: f.clock.now(), expiresAt: f.clock.now() + HOUR });
+    await f.fraud.putAutoPrefixBlock(autoBlockRow({ serviceId: f.service.id, prefix: "+22177", createdAt: f.clock.now(), expiresAt: f.clock.now() + HOUR }));
     await admin.setGeoPermissions(f.service.id, [{ country: "SN", channel: "SMS", permission: "MONITOR" }]);
     expect((await p.evaluate(startRequest(f.service, SENEGAL))).decision).toMatchObject({ code: "PREFIX_BLOCKED" });
     await admin.setGeoPermissions(f.service.id, [{ country: "SN", channel: "SMS", permission: "ALLOW" }]);
@@ -72,7 +72,7 @@ describe("prefix-guard stage", () => {
   it("never lets the detector replace an admin's block, but an admin's block replaces the detector's", async () => {
     const now = f.clock.now();
     const manual = await admin.blockPrefix({ prefix: "+44740", serviceId: f.service.id, reason: "admin", expiresAt: null });
-    const auto = { serviceId: f.service.id, prefix: "+44740", source: "AUTO" as const, reason: "detector", createdAt: now, updatedAt: now, expiresAt: now + HOUR };
+    const auto = autoBlockRow({ serviceId: f.service.id, prefix: "+44740", createdAt: now, expiresAt: now + HOUR });
     expect(await f.fraud.putAutoPrefixBlock(auto)).toBeNull();
     expect(await admin.blockedPrefixes(f.service.id)).toEqual([manual]);
 

@@ -11,7 +11,12 @@ import { SqlLimitsStore } from "../src/store/queries/limits.js";
 import { SqliteDb } from "../src/store/sql/sqlite.js";
 import type { Channel, ServiceRow } from "../src/store/types.js";
 import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
-import { serviceRow } from "./helpers/store-fixtures.js";
+import { decisionRow, serviceRow } from "./helpers/store-fixtures.js";
+import { ConversionHistory } from "../src/risk/baselines.js";
+import { SqlStatsStore } from "../src/store/queries/stats.js";
+import { SqlStore } from "../src/store/queries/store.js";
+import { createLogger } from "../src/log.js";
+import type { VerificationEvent } from "../src/events/types.js";
 
 let dir: string;
 let store: SqliteDb;
@@ -91,8 +96,9 @@ describe("price table", () => {
 const service = (riskSettings: ServiceRow["riskSettings"] = {}, id = "VA00000000000000000000000000000001"): ServiceRow =>
   serviceRow({ id, riskSettings, createdAt: 0, updatedAt: 0 });
 
-function ctx(svc: ServiceRow, to = "+447400123456", channel: Channel = "SMS"): RiskContext {
-  return stageContext(startRequest(svc, to, { channel, ip: null, role: "CLIENT" }), clock.now());
+/** A start as the spend stage sees it; the destination at ALLOW (the protected share) unless told otherwise. */
+function ctx(svc: ServiceRow, to = "+447400123456", channel: Channel = "SMS", geo: RiskContext["geoPermission"] = "ALLOW"): RiskContext {
+  return { ...stageContext(startRequest(svc, to, { channel, ip: null, role: "CLIENT" }), clock.now()), geoPermission: geo };
 }
 
 describe("spend guard", () => {
@@ -108,7 +114,7 @@ describe("spend guard", () => {
     expect(d).toMatchObject({ action: "block", code: "SPEND_LIMIT_REACHED" });
     // Refused until midnight UTC: 12 hours from noon.
     expect(d.action === "block" && d.retryAfterSeconds).toBe(12 * 3600);
-    expect(await limits.getSpend(svc.id, "2026-03-10")).toMatchObject({ usdMicros: 80_000, sends: 2 });
+    expect(await limits.getSpend(svc.id, "2026-03-10")).toMatchObject({ usdMicros: 80_000, sends: 2, cappedUsdMicros: 0, cappedSends: 0 });
   });
 
   it("starts a fresh budget on the next UTC day", async () => {
@@ -154,6 +160,15 @@ describe("spend guard", () => {
     expect(await limits.getSpend(svc.id, utcDay(clock.now()))).toMatchObject({ usdMicros: 50_000, sends: 1 });
   });
 
+  it("charges, through the observer, a send it let through in shadow mode without reserving (to its share)", async () => {
+    const guard = new SpendGuard({ prices, spend: limits });
+    const svc = service({ dailyBudgetCents: 0, shadowStages: ["spend"] });
+    const c = ctx(svc, "+447400123456", "SMS", "MONITOR");
+    expect((await run(guard, c)).action).toBe("block");
+    await guard.observe({ type: "sent", ctx: c, verificationId: "VE1" });
+    expect(await limits.getSpend(svc.id, utcDay(clock.now()))).toMatchObject({ usdMicros: 50_000, sends: 1, cappedUsdMicros: 50_000, cappedSends: 1 });
+  });
+
   it("charges, through the observer, a send it let through in shadow mode without reserving", async () => {
     const guard = new SpendGuard({ prices, spend: limits });
     const svc = service({ dailyBudgetCents: 0, shadowStages: ["spend"] });
@@ -161,5 +176,81 @@ describe("spend guard", () => {
     expect((await run(guard, c)).action).toBe("block"); // the runner records this as shadow and goes on
     await guard.observe({ type: "sent", ctx: c, verificationId: "VE1" });
     expect(await limits.getSpend(svc.id, utcDay(clock.now()))).toMatchObject({ usdMicros: 50_000, sends: 1 });
+  });
+});
+
+describe("spend guard: budget shares", () => {
+  const run = (g: SpendGuard, c: RiskContext) => g.evaluate(c) as Promise<Decision>;
+  const UZ = "+998901234567"; // $0.30, a MONITOR destination the service never served
+  const DE = "+4915123456789"; // $0.09
+
+  /** A guard over the real conversion history of the same database. */
+  function guardWithHistory(over: Partial<ConstructorParameters<typeof SpendGuard>[0]> = {}) {
+    const history = new ConversionHistory({ stats: new SqlStatsStore(store), clock });
+    return { guard: new SpendGuard({ prices, spend: limits, history, ...over }), history };
+  }
+
+  it("gives MONITOR destinations without a healthy history 20% of the budget, and refuses only them once it is gone", async () => {
+    const lines: string[] = [];
+    const events: VerificationEvent[] = [];
+    const { guard } = guardWithHistory({ log: createLogger("warn", (l) => lines.push(l)), events: { publish: (e) => void events.push(e) } });
+    const svc = service({ dailyBudgetCents: 300 }); // $3: the capped share is $0.60, two Uzbek sends
+    expect((await run(guard, ctx(svc, UZ, "SMS", "MONITOR"))).action).toBe("allow");
+    expect((await run(guard, ctx(svc, UZ, "SMS", "MONITOR"))).action).toBe("allow");
+    const refused = await run(guard, ctx(svc, UZ, "SMS", "MONITOR"));
+    expect(refused).toMatchObject({ action: "block", code: "SPEND_LIMIT_REACHED", retryAfterSeconds: 12 * 3600 });
+    expect(refused.action === "block" && refused.reason).toBe(
+      "capped share (20% of $3.00 = $0.60) reached for MONITOR, new and unconverted destinations: $0.60 spent there, this send to UZ $0.30",
+    );
+    // Another unconverted destination shares the cap; a protected one still has the rest of the budget.
+    expect((await run(guard, ctx(svc, DE, "SMS", "MONITOR"))).action).toBe("block");
+    for (let i = 0; i < 26; i++) expect((await run(guard, ctx(svc, DE, "SMS", "ALLOW"))).action).toBe("allow");
+    expect((await run(guard, ctx(svc, DE, "SMS", "ALLOW"))).action).toBe("block"); // $0.60 + 27 × $0.09 > $3
+    expect(await limits.getSpend(svc.id, utcDay(clock.now()))).toEqual({
+      serviceId: svc.id,
+      day: utcDay(clock.now()),
+      usdMicros: 600_000 + 26 * 90_000,
+      sends: 28,
+      cappedUsdMicros: 600_000,
+      cappedSends: 2,
+    });
+    // Said once per share and day: a log line and a BUDGET_EXHAUSTED event each.
+    expect(lines.filter((l) => l.includes("capped share (20%) of the daily budget used up"))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("daily budget used up: every destination refused"))).toHaveLength(1);
+    expect(events.map((e) => [e.type, e.budget?.share, e.budget?.limitUsd])).toEqual([
+      ["BUDGET_EXHAUSTED", "CAPPED", 0.6],
+      ["BUDGET_EXHAUSTED", "ALL", 3],
+    ]);
+  });
+
+  it("protects countries where the service's users convert, and trusted numbers", async () => {
+    const { guard } = guardWithHistory();
+    const db = new SqlStore(store);
+    const svc = service({ dailyBudgetCents: 100, cappedSharePercent: 0 }); // nothing for the capped share
+    await db.insertService(svc);
+    expect((await run(guard, ctx(svc, DE, "SMS", "MONITOR"))).action).toBe("block");
+    // Yesterday, 5 of 6 German users converted: a healthy history.
+    for (let i = 0; i < 6; i++) await db.insertDecision(decisionRow(svc.id, { country: "DE", converted: i > 0, createdAt: clock.now() - 20 * 3600_000 }));
+    const { guard: fresh } = guardWithHistory();
+    expect(await fresh.shareOf(ctx(svc, DE, "SMS", "MONITOR"))).toBe("PROTECTED");
+    expect((await run(fresh, ctx(svc, DE, "SMS", "MONITOR"))).action).toBe("allow");
+    expect(await fresh.shareOf(ctx(svc, UZ, "SMS", "MONITOR"))).toBe("CAPPED");
+    expect(await fresh.shareOf({ ...ctx(svc, UZ, "SMS", "MONITOR"), trusted: true })).toBe("PROTECTED");
+    expect(await fresh.shareOf({ ...ctx(svc, UZ, "SMS", "MONITOR"), riskCheck: false })).toBe("PROTECTED");
+    // A history that converts too little does not earn it: 2 of 6.
+    for (let i = 0; i < 6; i++) await db.insertDecision(decisionRow(svc.id, { country: "FR", converted: i < 2, createdAt: clock.now() - 20 * 3600_000 }));
+    const { guard: again } = guardWithHistory();
+    expect(await again.shareOf(ctx(svc, "+33612345678", "SMS", "MONITOR"))).toBe("CAPPED");
+  });
+
+  it("uses the configured default share, and a service's own", async () => {
+    const { guard } = guardWithHistory({ defaultCappedSharePercent: 50 });
+    const svc = service({ dailyBudgetCents: 60 }); // capped $0.30 at 50%: one Uzbek send
+    expect((await run(guard, ctx(svc, UZ, "SMS", "MONITOR"))).action).toBe("allow");
+    expect((await run(guard, ctx(svc, UZ, "SMS", "MONITOR"))).action).toBe("block");
+    const own = service({ dailyBudgetCents: 60, cappedSharePercent: 100 }, "VA00000000000000000000000000000003");
+    expect((await run(guard, ctx(own, UZ, "SMS", "MONITOR"))).action).toBe("allow");
+    expect((await run(guard, ctx(own, UZ, "SMS", "MONITOR"))).action).toBe("allow");
+    expect((await run(guard, ctx(own, UZ, "SMS", "MONITOR"))).action).toBe("block");
   });
 });

@@ -1,4 +1,7 @@
+import type { AutoBlockLevel } from "../store/fraud.js";
 import type { Channel, VerificationStatus } from "../store/types.js";
+
+export type { AutoBlockLevel };
 
 /** What happened to a verification, as subscribers see it. */
 export type VerificationEventType =
@@ -14,10 +17,19 @@ export type VerificationEventType =
   | "RISK_BLOCKED"
   | "AUTO_BLOCKED"
   | "DELIVERY_DEGRADED"
-  | "DELIVERY_RECOVERED";
+  | "DELIVERY_RECOVERED"
+  | "BUDGET_EXHAUSTED";
 
-/** Where the SMS-pumping detector put a block: one prefix, a wider range, or a whole country. */
-export type AutoBlockLevel = "PREFIX" | "RANGE" | "COUNTRY";
+/** A share of a service's daily budget that ran out (the first refusal it caused that day). */
+export interface BudgetEvent {
+  /** CAPPED: the capped share (MONITOR, new and unconverted destinations); ALL: the whole budget. */
+  share: "CAPPED" | "ALL";
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  spentUsd: number;
+  limitUsd: number;
+}
+
 
 /** An automatic block as the detector wrote it (or renewed it): what, why, with which figures, until when. */
 export interface AutoBlockEvent {
@@ -53,6 +65,8 @@ export interface VerificationEvent {
   country?: string | null;
   /** AUTO_BLOCKED: the block the detector wrote. */
   autoBlock?: AutoBlockEvent | null;
+  /** BUDGET_EXHAUSTED: which share ran out, and its figures. */
+  budget?: BudgetEvent | null;
   /** DELIVERY_DEGRADED / DELIVERY_RECOVERED: the alert and its figures (alerts/delivery-alerts.ts). */
   alert?: AlertFiguresEvent | null;
 }

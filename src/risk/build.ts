@@ -1,4 +1,6 @@
 import type { Clock } from "../clock.js";
+import type { EventPublisher } from "../events/types.js";
+import type { ConversionHistory } from "./baselines.js";
 import type { Logger } from "../log.js";
 import type { FraudStore } from "../store/fraud.js";
 import type { SpendStore } from "../store/limits.js";
@@ -36,6 +38,11 @@ export interface RiskDeps {
   detector: PumpingDetector;
   /** Names a number in counter and limiter keys (a keyed hash: no key holds a number in clear). */
   numberKey: NumberKey;
+  /** spend: the capped share of services that set none (percent), the services' conversion history
+   * (which destinations earned the protected share), and where a share running out is announced. */
+  defaultCappedSharePercent?: number;
+  history?: ConversionHistory;
+  events?: EventPublisher;
 }
 
 /**
@@ -51,7 +58,15 @@ export interface RiskDeps {
  */
 export function buildRiskPipeline(deps: RiskDeps): RiskPipeline {
   const limits = limitsStage({ limiter: deps.limiter, numberKey: deps.numberKey, options: deps.limits, log: deps.log });
-  const spend = new SpendGuard({ prices: deps.prices, spend: deps.spend, defaultBudgetCents: deps.defaultBudgetCents });
+  const spend = new SpendGuard({
+    prices: deps.prices,
+    spend: deps.spend,
+    defaultBudgetCents: deps.defaultBudgetCents,
+    defaultCappedSharePercent: deps.defaultCappedSharePercent,
+    history: deps.history,
+    events: deps.events,
+    log: deps.log,
+  });
   const fraud = [
     safeListStage(deps.fraud),
     geoPermissionsStage(deps.fraud),

@@ -1,4 +1,4 @@
-import { isSupportedCountry, parsePhoneNumberWithError } from "libphonenumber-js/max";
+import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberWithError, type CountryCode } from "libphonenumber-js/max";
 import type { Clock } from "../clock.js";
 import { AppError, invalidParameter } from "../errors.js";
 import { parsePhone } from "../phone.js";
@@ -114,17 +114,44 @@ export class FraudAdmin {
     const now = this.d.clock.now();
     if (input.expiresAt !== null && input.expiresAt <= now) throw invalidParameter("expiresAt", "must be in the future");
     if (input.serviceId) await this.d.services.get(input.serviceId);
-    return this.d.store.putManualPrefixBlock({ serviceId: input.serviceId, prefix, source: "MANUAL", reason, createdAt: now, updatedAt: now, expiresAt: input.expiresAt });
+    return this.d.store.putManualPrefixBlock({
+      serviceId: input.serviceId,
+      prefix,
+      country: null,
+      source: "MANUAL",
+      reason,
+      level: null,
+      rule: null,
+      figures: null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: input.expiresAt,
+    });
   }
 
   /**
-   * Lifts a block (MANUAL or AUTO). The detector also forgets the prefix's counters, so a lifted
-   * auto-block is judged afresh instead of coming straight back on the next send.
+   * Lifts a prefix or range block (MANUAL or AUTO). The detector also forgets that prefix's (or
+   * range's) counters, so a lifted auto-block is judged afresh instead of coming straight back on the
+   * next send.
    */
   async unblockPrefix(prefix: string, serviceId: string | null): Promise<boolean> {
     const p = checkPrefix(prefix);
     const removed = await this.d.store.removePrefixBlock(serviceId, p);
-    if (serviceId) await this.d.detector.forget(serviceId, p);
+    if (serviceId) await this.d.detector.forget(serviceId, removed ?? { prefix: p, country: null, level: null });
+    return removed !== null;
+  }
+
+  /**
+   * Lifts a service's automatic country block (the detector's temporary block of a whole destination)
+   * and forgets the country's counters, so it is judged afresh. False when there was none. To keep a
+   * country closed, use geo permissions; to keep the detector off it, set it to ALLOW.
+   */
+  async unblockCountry(serviceId: string, country: string): Promise<boolean> {
+    await this.d.services.get(serviceId);
+    const c = geoCountry(country);
+    if (c === NON_GEOGRAPHIC_COUNTRY) return false;
+    const removed = await this.d.store.removePrefixBlock(serviceId, `+${getCountryCallingCode(c as CountryCode)}`, c);
+    await this.d.detector.forget(serviceId, removed ?? { prefix: "", country: c, level: "COUNTRY" });
     return removed !== null;
   }
 

@@ -1,11 +1,11 @@
 import type { Clock } from "../clock.js";
 import { invalidParameter } from "../errors.js";
-import type { SpendStore } from "../store/limits.js";
+import type { SpendRow, SpendStore } from "../store/limits.js";
 import type { RateLimitSpec, ServiceRow } from "../store/types.js";
 import { Services } from "../verification/services.js";
 import { MICROS_PER_USD, type PriceTable } from "./prices.js";
 import { ServiceRateLimits } from "./service-rate-limits.js";
-import { dailyBudgetCents, utcDay } from "./stages/spend-guard.js";
+import { capMicros, cappedSharePercent, dailyBudgetCents, utcDay } from "./stages/spend-guard.js";
 
 /** A service's spend on one UTC day against its budget. */
 export interface SpendReport {
@@ -13,6 +13,27 @@ export interface SpendReport {
   spentUsd: number;
   sends: number;
   budgetUsd: number;
+  /** The capped share's percent of the budget. */
+  cappedSharePercent: number;
+  /** The day's spend per share, protected first. */
+  shares: ShareSpend[];
+}
+
+/** What one share of the budget spent. */
+export interface ShareSpend {
+  share: "PROTECTED" | "CAPPED";
+  spentUsd: number;
+  sends: number;
+  /** What the share may spend: the whole budget (protected), or its cap. */
+  limitUsd: number;
+}
+
+/** A day's spend row split by share. */
+export function sharesOf(s: Pick<SpendRow, "usdMicros" | "sends" | "cappedUsdMicros" | "cappedSends">, limits?: { budgetMicros: number; capMicros: number }): ShareSpend[] {
+  return [
+    { share: "PROTECTED", spentUsd: (s.usdMicros - s.cappedUsdMicros) / MICROS_PER_USD, sends: s.sends - s.cappedSends, limitUsd: (limits?.budgetMicros ?? 0) / MICROS_PER_USD },
+    { share: "CAPPED", spentUsd: s.cappedUsdMicros / MICROS_PER_USD, sends: s.cappedSends, limitUsd: (limits?.capMicros ?? 0) / MICROS_PER_USD },
+  ];
 }
 
 /**
@@ -25,7 +46,7 @@ export class LimitsAdmin {
   readonly rateLimits: ServiceRateLimits;
 
   constructor(
-    private readonly d: { services: Services; spend: SpendStore; prices: PriceTable; clock: Clock; defaultBudgetCents?: number },
+    private readonly d: { services: Services; spend: SpendStore; prices: PriceTable; clock: Clock; defaultBudgetCents?: number; defaultCappedSharePercent?: number },
   ) {
     this.rateLimits = new ServiceRateLimits({ services: d.services, clock: d.clock });
   }
@@ -46,9 +67,20 @@ export class LimitsAdmin {
     return this.d.services.updateRiskSettings(serviceId, { dailyBudgetCents: cents ?? undefined });
   }
 
+  /** Sets the capped share, percent of the daily budget (0 refuses every capped destination); null returns to the default. */
+  async setCappedShare(serviceId: string, percent: number | null): Promise<ServiceRow> {
+    if (percent !== null && (!Number.isInteger(percent) || percent < 0 || percent > 100)) throw invalidParameter("percent", "must be an integer from 0 to 100");
+    return this.d.services.updateRiskSettings(serviceId, { cappedSharePercent: percent ?? undefined });
+  }
+
   /** The effective daily budget of a service row, in US cents. */
   budgetCents(row: ServiceRow): number {
     return dailyBudgetCents(row.riskSettings, this.d.defaultBudgetCents);
+  }
+
+  /** The effective capped share of a service row, percent. */
+  cappedSharePercent(row: ServiceRow): number {
+    return cappedSharePercent(row.riskSettings, this.d.defaultCappedSharePercent);
   }
 
   /** Spend on `day` (UTC `YYYY-MM-DD`, default today) against the budget. */
@@ -56,6 +88,15 @@ export class LimitsAdmin {
     if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw invalidParameter("day", "must be YYYY-MM-DD");
     const d = day ?? utcDay(this.d.clock.now());
     const s = await this.d.spend.getSpend(row.id, d);
-    return { day: d, spentUsd: s.usdMicros / MICROS_PER_USD, sends: s.sends, budgetUsd: this.budgetCents(row) / 100 };
+    const budgetCents = this.budgetCents(row);
+    const percent = this.cappedSharePercent(row);
+    return {
+      day: d,
+      spentUsd: s.usdMicros / MICROS_PER_USD,
+      sends: s.sends,
+      budgetUsd: budgetCents / 100,
+      cappedSharePercent: percent,
+      shares: sharesOf(s, { budgetMicros: (budgetCents * MICROS_PER_USD) / 100, capMicros: capMicros(budgetCents, percent) }),
+    };
   }
 }

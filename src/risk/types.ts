@@ -94,7 +94,7 @@ export interface RiskStage {
 export type RiskOutcome =
   | { type: "sent"; ctx: RiskContext; verificationId: string }
   /** `to` (E.164) lets the signals tell approved numbers from unapproved ones in a sequence. */
-  | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; now: number; to?: string };
+  | { type: "approved"; serviceId: string; verificationId: string; prefix: string | null; country?: string | null; now: number; to?: string };
 
 /**
  * An observer's writes for an outcome, and what it does once the request committed: a rare action

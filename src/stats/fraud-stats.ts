@@ -3,6 +3,9 @@ import { toMicros, type PriceLookup } from "../risk/prices.js";
 import type { AggregateRow, DecisionCounters, StatsDimension, StatsStore } from "../store/stats.js";
 import { DAY_MS } from "../store/stats.js";
 import type { Store } from "../store/types.js";
+import type { SpendStore } from "../store/limits.js";
+import { sharesOf, type ShareSpend } from "../risk/limits-admin.js";
+import { utcDay } from "../risk/stages/spend-guard.js";
 
 /** The longest range one report covers; with HOUR grouping, the longest range of hourly rows. */
 export const MAX_RANGE_DAYS = 400;
@@ -54,6 +57,8 @@ export interface AttemptsSummary {
 export interface FraudStatsDeps {
   stats: StatsStore;
   store: Pick<Store, "getService">;
+  /** The spend ledger: what each budget share spent over the report's days. */
+  spend: Pick<SpendStore, "listSpend">;
   /** The price table (risk/prices.ts): one snapshot per report prices every prevented send. */
   prices: { snapshot(): Promise<PriceLookup> };
 }
@@ -138,6 +143,18 @@ export class FraudReport {
       savedMicros += Math.round(g.savedUsd * 1_000_000);
     }
     return { ...total, savedUsd: savedMicros / 1_000_000, conversionRatePercentage: rate(total.converted, total.sends) };
+  }
+
+  /**
+   * Estimated spend per budget share (risk/stages/spend-guard.ts) over the UTC days the range touches:
+   * the spend ledger is kept per day, so a range that starts or ends within a day counts that whole day.
+   */
+  async spendByShare(): Promise<ShareSpend[]> {
+    const { from, until, serviceId } = this.input;
+    const rows = await this.d.spend.listSpend(serviceId, utcDay(from), utcDay(until - 1));
+    const total = { usdMicros: 0, sends: 0, cappedUsdMicros: 0, cappedSends: 0 };
+    for (const r of rows) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
+    return sharesOf(total);
   }
 
   /** Prefixes (with their country) with the most blocked decisions; counters of blocked decisions only. */

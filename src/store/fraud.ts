@@ -13,6 +13,9 @@ export type GeoPermission = "BLOCK" | "MONITOR" | "ALLOW";
 /** Where a blocked prefix came from: an admin, or the SMS-pumping detector. */
 export type PrefixBlockSource = "MANUAL" | "AUTO";
 
+/** What an automatic block covers: one prefix, a wider range (a shorter prefix), or a whole country. */
+export type AutoBlockLevel = "PREFIX" | "RANGE" | "COUNTRY";
+
 /** A number an admin trusts (account-wide, like Twilio's Safe List). */
 export interface SafeNumberRow {
   /** E.164. */
@@ -35,10 +38,16 @@ export interface GeoPermissionRow {
 export interface BlockedPrefixRow {
   /** null = global (every service). */
   serviceId: string | null;
-  /** "+" and 1 to 15 digits, e.g. "+2217" or "+44741". */
+  /** "+" and 1 to 15 digits, e.g. "+2217" or "+44741"; for a country's block, its calling code ("+998"). */
   prefix: string;
+  /** A country's block (level COUNTRY): only numbers of this country under the prefix; null: every number under it. */
+  country: string | null;
   source: PrefixBlockSource;
   reason: string;
+  /** The evidence of an AUTO block: where the detector put it, the rule that fired, the figures it judged on. Null on MANUAL blocks. */
+  level: AutoBlockLevel | null;
+  rule: string | null;
+  figures: Record<string, number> | null;
   createdAt: number;
   updatedAt: number;
   /** Milliseconds since the epoch; null = until lifted. Expired rows are ignored. */
@@ -65,10 +74,11 @@ export interface FraudStore {
   // blocked prefixes
   /**
    * The first unexpired block, global or of `serviceId`, whose prefix is one of `candidates`
-   * (the caller passes every leading part of the number, so matching is an indexed IN lookup).
+   * (the caller passes every leading part of the number, so matching is an indexed IN lookup) and
+   * that covers the number's `country` (a block of every country, or a block of that country).
    * MANUAL entries come before AUTO ones, then service entries before global ones.
    */
-  findPrefixBlock(serviceId: string, candidates: string[], now: number): Promise<BlockedPrefixRow | null>;
+  findPrefixBlock(serviceId: string, candidates: string[], country: string | null, now: number): Promise<BlockedPrefixRow | null>;
   /** Unexpired blocks: those that apply to `serviceId` (its own and global ones), or all when omitted. */
   listPrefixBlocks(now: number, serviceId?: string): Promise<BlockedPrefixRow[]>;
   /** An admin's block: inserts or replaces whatever entry (MANUAL or AUTO) has the same scope and prefix. */
@@ -78,6 +88,6 @@ export interface FraudStore {
    * kept). Never replaces an unexpired MANUAL entry; returns null when one is in the way.
    */
   putAutoPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow | null>;
-  /** Lifts a block; returns the removed entry or null. */
-  removePrefixBlock(serviceId: string | null, prefix: string): Promise<BlockedPrefixRow | null>;
+  /** Lifts a block (a country's with `country`); returns the removed entry or null. */
+  removePrefixBlock(serviceId: string | null, prefix: string, country?: string | null): Promise<BlockedPrefixRow | null>;
 }

@@ -22,7 +22,13 @@ export interface SpendRow {
   day: string;
   usdMicros: number;
   sends: number;
+  /** The part of the spend (and of the sends) that drew on the capped share; the rest is the protected share's. */
+  cappedUsdMicros: number;
+  cappedSends: number;
 }
+
+/** Why a reservation was refused: the whole budget, or the capped share of it. */
+export type SpendRefusal = "BUDGET" | "CAPPED_SHARE";
 
 export interface PriceStore {
   listPriceOverrides(): Promise<PriceOverrideRow[]>;
@@ -35,14 +41,22 @@ export interface PriceStore {
 export interface SpendStore {
   /** The day's spend; zeros when nothing was spent. */
   getSpend(serviceId: string, day: string): Promise<SpendRow>;
+  /** Every day with spend in [fromDay, untilDay] (inclusive, `YYYY-MM-DD`), of one service or all. */
+  listSpend(serviceId: string | null, fromDay: string, untilDay: string): Promise<SpendRow[]>;
   /**
    * Atomically adds `usdMicros` (and one send) to the day's spend if the total stays within
-   * `budgetMicros`; otherwise changes nothing. The test and the increment are one statement, so
-   * concurrent sends cannot overshoot the budget together.
+   * `budgetMicros` and, for a send of the capped share (`capMicros` set), the capped share's spend
+   * stays within `capMicros`; otherwise changes nothing and says which limit refused. The tests and the
+   * increment are one statement, so concurrent sends cannot overshoot a limit together.
    */
-  reserveSpend(input: { serviceId: string; day: string; usdMicros: number; budgetMicros: number; now: number }): Promise<{ reserved: boolean; spentMicros: number }>;
-  /** Adds spend unconditionally (sends the guard did not reserve for, e.g. in shadow mode). */
-  addSpend(input: { serviceId: string; day: string; usdMicros: number; now: number }): Promise<void>;
+  reserveSpend(input: { serviceId: string; day: string; usdMicros: number; budgetMicros: number; capMicros?: number | null; now: number }): Promise<{
+    reserved: boolean;
+    spentMicros: number;
+    cappedMicros: number;
+    refusedBy: SpendRefusal | null;
+  }>;
+  /** Adds spend unconditionally (sends the guard did not reserve for, e.g. in shadow mode), to the capped share when `capped`. */
+  addSpend(input: { serviceId: string; day: string; usdMicros: number; capped?: boolean; now: number }): Promise<void>;
 }
 
 /** Everything the limits and spend stages persist (besides limiter counters, see risk/limiter.ts). */

@@ -30,6 +30,8 @@ export interface RiskSettings {
   rateLimits?: RateLimitSpec[];
   /** Daily spend budget in US cents; absent = the stage's default. */
   dailyBudgetCents?: number;
+  /** Percent of the daily budget MONITOR, new and unconverted destinations may spend; absent = the default (20). */
+  cappedSharePercent?: number;
   [key: string]: unknown;
 }
 
@@ -146,8 +148,8 @@ export interface RiskWrites {
    * Redis after the commit otherwise.
    */
   counts: string[];
-  /** Spend charged without a budget test (a send the spend stage in shadow mode let through). */
-  spend?: { serviceId: string; day: string; usdMicros: number };
+  /** Spend charged without a budget test (a send the spend stage in shadow mode let through), to the capped share too when `capped`. */
+  spend?: { serviceId: string; day: string; usdMicros: number; capped?: boolean };
 }
 
 /** Result of {@link Store.createOrResend}. */

@@ -274,7 +274,7 @@ export class Lifecycle {
     // Compare always (constant time), then apply PSD2: a different amount or payee is a wrong code.
     const codeOk = hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.code));
     const psd2Ok = (v.amount ?? null) === (input.amount ?? null) && (v.payee ?? null) === (input.payee ?? null);
-    const onApproved = await this.d.pipeline.plan({ type: "approved", serviceId: service.id, verificationId: v.id, prefix: risk.ctx.phone?.prefix ?? null, now, to: v.to }, risk.reads);
+    const onApproved = await this.d.pipeline.plan({ type: "approved", serviceId: service.id, verificationId: v.id, prefix: risk.ctx.phone?.prefix ?? null, country: risk.ctx.phone?.country ?? null, now, to: v.to }, risk.reads);
     const write = await this.d.store.commitCheck({
       id: v.id,
       matched: codeOk && psd2Ok,
@@ -321,7 +321,7 @@ export class Lifecycle {
     if (!moved) throw notFound();
     await this.d.store.markConverted(moved.id);
     const prefix = parsePhone(moved.to);
-    await this.d.pipeline.observe({ type: "approved", serviceId, verificationId: moved.id, prefix: prefix.ok ? prefix.phone.prefix : null, now, to: moved.to });
+    await this.d.pipeline.observe({ type: "approved", serviceId, verificationId: moved.id, prefix: prefix.ok ? prefix.phone.prefix : null, country: prefix.ok ? prefix.phone.country : null, now, to: moved.to });
     this.publish(moved, "APPROVED");
     return moved;
   }

@@ -13,6 +13,7 @@ import { SqlFraudStore } from "../../src/store/queries/fraud.js";
 import { SqlStore } from "../../src/store/queries/store.js";
 import { SqlWindowCounter } from "../../src/store/queries/window-counter.js";
 import { SqliteDb } from "../../src/store/sql/sqlite.js";
+import type { BlockedPrefixRow } from "../../src/store/fraud.js";
 import type { RiskSettings, ServiceRow } from "../../src/store/types.js";
 import { SERVICE_DEFAULTS, Services } from "../../src/verification/services.js";
 
@@ -25,6 +26,8 @@ export interface FraudFixture {
   store: SqlStore;
   fraud: SqlFraudStore;
   counter: SqlWindowCounter;
+  /** The database the stores share (for other stores of it, e.g. statistics). */
+  db: SqliteDb;
   detector: PumpingDetector;
   services: Services;
   service: ServiceRow;
@@ -70,6 +73,7 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
     store,
     fraud,
     counter,
+    db,
     detector,
     services,
     service,
@@ -83,6 +87,11 @@ export async function fraudFixture(riskSettings: RiskSettings = {}): Promise<Fra
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An AUTO block as the detector writes one (a prefix burst by default), for tests that place one by hand. */
+export function autoBlockRow(over: Partial<BlockedPrefixRow> & Pick<BlockedPrefixRow, "serviceId" | "prefix" | "createdAt" | "expiresAt">): BlockedPrefixRow {
+  return { country: null, source: "AUTO", reason: "detector", level: "PREFIX", rule: "burst", figures: { sends: 10 }, updatedAt: over.createdAt, ...over };
 }
 
 /** A START request as the lifecycle builds it (admin caller, SMS, risk checks on). */

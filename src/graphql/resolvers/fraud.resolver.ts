@@ -87,6 +87,19 @@ export class FraudResolver {
     return ctx.app.fraud.unblockPrefix(prefix, serviceId ?? null);
   }
 
+  @Mutation(() => Boolean, {
+    description:
+      "Lift the SMS-pumping detector's automatic block of a whole country for a service (admin); the detector then judges the country afresh. False when there was none.",
+  })
+  async unblockCountry(
+    @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
+    @Arg("country", () => String, { description: "The blocked country (ISO alpha-2), as blockedPrefixes lists it." }) country: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<boolean> {
+    requireAdmin(ctx.caller);
+    return ctx.app.fraud.unblockCountry(serviceId, country);
+  }
+
   @Query(() => [BlockedPrefix], { description: "Blocks in force: those that apply to a service (its own and global ones), or every one (admin)." })
   async blockedPrefixes(
     @Arg("serviceId", () => ID, { nullable: true, description: "The service; omitted = every entry." }) serviceId: string | undefined,

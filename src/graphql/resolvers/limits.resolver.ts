@@ -30,7 +30,21 @@ export class LimitsResolver {
     return ctx.app.limits.spend(row);
   }
 
-  @Query(() => ServiceSpend, { description: "A service's estimated spend on one UTC day (admin)." })
+  @Mutation(() => ServiceSpend, {
+    description:
+      "Set the capped share of a service's daily budget (admin): the percent MONITOR, new and unconverted destinations may spend together; null returns to SPEND_CAPPED_SHARE_PERCENT. 0 refuses them all.",
+  })
+  async setCappedShare(
+    @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
+    @Arg("percent", () => Int, { nullable: true, description: "0 to 100, or null for the default." }) percent: number | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ServiceSpend> {
+    requireAdmin(ctx.caller);
+    const row = await ctx.app.limits.setCappedShare(serviceId, percent ?? null);
+    return ctx.app.limits.spend(row);
+  }
+
+  @Query(() => ServiceSpend, { description: "A service's estimated spend on one UTC day (admin), in all and per budget share." })
   async serviceSpend(
     @Arg("serviceId", () => ID, { description: "The service." }) serviceId: string,
     @Arg("day", () => String, { nullable: true, description: "UTC day YYYY-MM-DD; default today." }) day: string | null,

@@ -3,6 +3,7 @@ import { requireAdmin } from "../../auth/keys.js";
 import type { GraphQLContext } from "../context.js";
 import { VerificationAttemptConnection, VerificationAttemptFilter } from "../types/attempts.js";
 import { ChannelEnum } from "../types/enums.js";
+import { SpendShare } from "../types/limits.js";
 import { FraudStats, FraudStatsRow, StatsDimensionEnum, VerificationAttemptsSummary } from "../types/stats.js";
 
 /**
@@ -52,6 +53,14 @@ export class StatsResolver {
   @FieldResolver(() => Int, { description: "How many groups there are (rows returns at most `limit`)." })
   async groupCount(@Root() s: FraudStats): Promise<number> {
     return s.report.groupCount();
+  }
+
+  @FieldResolver(() => [SpendShare], {
+    description:
+      "Estimated spend per budget share (PROTECTED, then CAPPED) over the UTC days the range touches (whole days: the ledger is daily). limitUsd is null here.",
+  })
+  async spend(@Root() s: FraudStats): Promise<SpendShare[]> {
+    return (await s.report.spendByShare()).map((x) => ({ ...x, limitUsd: null }));
   }
 
   @FieldResolver(() => [FraudStatsRow], {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
-import type { AutoBlockEvent, VerificationEventType } from "../../events/types.js";
+import type { AutoBlockEvent, BudgetEvent, VerificationEventType } from "../../events/types.js";
 import type { WatchEvent } from "../../verification/watch.js";
 import { ChannelEnum, VerificationStatusEnum } from "./enums.js";
 
@@ -18,6 +18,7 @@ export enum VerificationEventTypeEnum {
   AUTO_BLOCKED = "AUTO_BLOCKED",
   DELIVERY_DEGRADED = "DELIVERY_DEGRADED",
   DELIVERY_RECOVERED = "DELIVERY_RECOVERED",
+  BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED",
 }
 registerEnumType(VerificationEventTypeEnum, {
   name: "VerificationEventType",
@@ -37,6 +38,7 @@ registerEnumType(VerificationEventTypeEnum, {
     AUTO_BLOCKED: { description: "The SMS-pumping detector blocked (or renewed the block of) a prefix, a range or a country (service feed only; see autoBlock)." },
     DELIVERY_DEGRADED: { description: "Service feed only: a delivered or approved rate of this country and channel fell under half its 7-day baseline (alert)." },
     DELIVERY_RECOVERED: { description: "Service feed only: the rate of an open DELIVERY_DEGRADED alert recovered (alert)." },
+    BUDGET_EXHAUSTED: { description: "A share of the service's daily budget ran out: its first refusal (60606) of the day (service feed only; see budget)." },
   },
 });
 
@@ -50,12 +52,28 @@ registerEnumType(AutoBlockLevelEnum, {
   description: "What an automatic block covers: one prefix (calling code and 3 digits), a wider range (calling code and 2 digits), or a whole country.",
 });
 
+@ObjectType({ description: "A share of a service's daily budget that ran out." })
+export class BudgetState {
+  @Field(() => String, { description: "CAPPED: the capped share (MONITOR, new and unconverted destinations; the others still send). ALL: the whole budget." })
+  share!: string;
+  @Field(() => String, { description: "UTC day, YYYY-MM-DD." })
+  day!: string;
+  @Field(() => Float, { description: "Estimated US dollars the share spent that day." })
+  spentUsd!: number;
+  @Field(() => Float, { description: "The share's limit in US dollars." })
+  limitUsd!: number;
+}
+
 @ObjectType({ description: "One number a detector rule judged on." })
 export class DetectorFigure {
   @Field(() => String, { description: "What it counts, e.g. sends, approvals, baselinePerWindow, windowMinutes." })
   name!: string;
   @Field(() => Float, { description: "Its value." })
   value!: number;
+
+  static list(figures: Record<string, number>): DetectorFigure[] {
+    return Object.entries(figures).map(([name, value]) => Object.assign(new DetectorFigure(), { name, value }));
+  }
 }
 
 @ObjectType({ description: "An automatic block with its evidence: the rule that fired, its figures, and when it lapses unless renewed." })
@@ -79,7 +97,7 @@ export class AutoBlock {
     return Object.assign(new AutoBlock(), {
       ...b,
       level: b.level as AutoBlockLevelEnum,
-      figures: Object.entries(b.figures).map(([name, value]) => Object.assign(new DetectorFigure(), { name, value })),
+      figures: DetectorFigure.list(b.figures),
       expiresAt: new Date(b.expiresAt),
     });
   }
@@ -101,6 +119,7 @@ const TYPE_OF: Record<VerificationEventType | "SUBSCRIBED", VerificationEventTyp
   AUTO_BLOCKED: VerificationEventTypeEnum.AUTO_BLOCKED,
   DELIVERY_DEGRADED: VerificationEventTypeEnum.DELIVERY_DEGRADED,
   DELIVERY_RECOVERED: VerificationEventTypeEnum.DELIVERY_RECOVERED,
+  BUDGET_EXHAUSTED: VerificationEventTypeEnum.BUDGET_EXHAUSTED,
 };
 
 @ObjectType({ description: "The figures of a delivery-rate alert event." })
@@ -143,6 +162,8 @@ export class VerificationEvent {
   autoBlock!: AutoBlock | null;
   @Field(() => AlertFigures, { nullable: true, description: "DELIVERY_DEGRADED / DELIVERY_RECOVERED: the alert and its figures." })
   alert!: AlertFigures | null;
+  @Field(() => BudgetState, { nullable: true, description: "BUDGET_EXHAUSTED: the share that ran out, and its figures." })
+  budget!: BudgetState | null;
 
   static from(e: WatchEvent): VerificationEvent {
     return Object.assign(new VerificationEvent(), {
@@ -158,6 +179,7 @@ export class VerificationEvent {
       country: e.country ?? null,
       autoBlock: e.autoBlock ? AutoBlock.from(e.autoBlock) : null,
       alert: e.alert ?? null,
+      budget: e.budget ? Object.assign(new BudgetState(), e.budget satisfies BudgetEvent) : null,
     });
   }
 }

@@ -2,6 +2,7 @@ import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql
 import type { FraudSettingsView, GeoPermissionView } from "../../risk/fraud-admin.js";
 import type { BlockedPrefixRow, SafeNumberRow } from "../../store/fraud.js";
 import { ChannelEnum } from "./enums.js";
+import { AutoBlockLevelEnum, DetectorFigure } from "./events.js";
 
 export enum GeoPermissionEnum {
   BLOCK = "BLOCK",
@@ -83,16 +84,27 @@ export class GeoPermissionInput {
   permission!: GeoPermissionEnum;
 }
 
-@ObjectType({ description: "A blocked number prefix: sends to numbers starting with it are refused with 60410." })
+@ObjectType({
+  description:
+    "A blocked number prefix: sends to numbers starting with it are refused with 60410. An automatic block of a whole country (level COUNTRY) holds the country's calling code and applies to that country's numbers only.",
+})
 export class BlockedPrefix {
-  @Field(() => String, { description: "+ and digits, e.g. +2217." })
+  @Field(() => String, { description: "+ and digits, e.g. +2217; for a country's block, its calling code." })
   prefix!: string;
+  @Field(() => String, { nullable: true, description: "A country's block: the country (ISO alpha-2). Null: every number under the prefix." })
+  country!: string | null;
   @Field(() => ID, { nullable: true, description: "The service it applies to; null = every service." })
   serviceId!: string | null;
   @Field(() => PrefixBlockSourceEnum, { description: "MANUAL (admin) or AUTO (the SMS-pumping detector)." })
   source!: PrefixBlockSourceEnum;
   @Field(() => String, { description: "Why (for AUTO: the detector's figures)." })
   reason!: string;
+  @Field(() => AutoBlockLevelEnum, { nullable: true, description: "AUTO: what the detector blocked, a PREFIX, a RANGE or a COUNTRY. Null for MANUAL blocks." })
+  level!: AutoBlockLevelEnum | null;
+  @Field(() => String, { nullable: true, description: "AUTO: the rule that fired (burst, sustained, range burst, country surge, …)." })
+  rule!: string | null;
+  @Field(() => [DetectorFigure], { nullable: true, description: "AUTO: the figures the rule judged on (its evidence)." })
+  figures!: DetectorFigure[] | null;
   @Field(() => Date, { description: "When it was first set." })
   createdAt!: Date;
   @Field(() => Date, { description: "When it was last set or renewed." })
@@ -104,6 +116,8 @@ export class BlockedPrefix {
     return Object.assign(new BlockedPrefix(), {
       ...r,
       source: r.source as PrefixBlockSourceEnum,
+      level: r.level as AutoBlockLevelEnum | null,
+      figures: r.figures ? DetectorFigure.list(r.figures) : null,
       createdAt: new Date(r.createdAt),
       updatedAt: new Date(r.updatedAt),
       expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt),

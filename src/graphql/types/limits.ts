@@ -60,6 +60,21 @@ export class Price {
   source!: PriceSourceEnum;
 }
 
+@ObjectType({
+  description:
+    "What one share of the daily budget spent. PROTECTED: countries at ALLOW, countries where the service's users convert, trusted numbers; they may spend the whole budget. CAPPED: every other destination (MONITOR without a healthy history, new, unconverted), together at most cappedSharePercent of it.",
+})
+export class SpendShare {
+  @Field(() => String, { description: "PROTECTED or CAPPED." })
+  share!: string;
+  @Field(() => Float, { description: "Estimated US dollars spent." })
+  spentUsd!: number;
+  @Field(() => Int, { description: "Sends charged." })
+  sends!: number;
+  @Field(() => Float, { nullable: true, description: "What the share may spend in US dollars (null in statistics over several days or services)." })
+  limitUsd!: number | null;
+}
+
 @ObjectType({ description: "A service's estimated spend on one UTC day against its daily budget." })
 export class ServiceSpend {
   @Field(() => String, { description: "UTC day, YYYY-MM-DD." })
@@ -70,4 +85,8 @@ export class ServiceSpend {
   sends!: number;
   @Field(() => Float, { description: "The daily budget in US dollars; past it starts get 60606." })
   budgetUsd!: number;
+  @Field(() => Int, { description: "Percent of the budget the capped share (MONITOR, new and unconverted destinations) may spend." })
+  cappedSharePercent!: number;
+  @Field(() => [SpendShare], { description: "The day's spend per share: PROTECTED, then CAPPED." })
+  shares!: SpendShare[];
 }

@@ -5,8 +5,9 @@ import { allow, block, type RiskContext, type RiskStage } from "../types.js";
 /**
  * Stage 4, the prefix guard (Fraud Guard): refuses sends to a number under a blocked prefix with
  * 60410. Blocks are admins' (MANUAL, global or per service, optional expiry) or the pumping
- * detector's (AUTO, 12 hours, renewed while refused attempts keep coming). A destination the admin
- * set to ALLOW is trusted: AUTO blocks do not apply to it, MANUAL ones still do.
+ * detector's (AUTO, 12 hours, renewed while refused attempts keep coming): a prefix, a range, or a
+ * country (its calling code, for that country's numbers only). A destination the admin set to ALLOW
+ * is trusted: AUTO blocks do not apply to it, MANUAL ones still do.
  */
 export function prefixGuardStage(store: FraudStore, detector: PumpingDetector): RiskStage {
   return {
@@ -15,14 +16,15 @@ export function prefixGuardStage(store: FraudStore, detector: PumpingDetector): 
     fraud: true,
     async evaluate(ctx: RiskContext) {
       if (!ctx.phone) return allow;
-      const entry = await store.findPrefixBlock(ctx.service.id, leadingParts(ctx.phone.e164), ctx.now);
+      const entry = await store.findPrefixBlock(ctx.service.id, leadingParts(ctx.phone.e164), ctx.phone.country, ctx.now);
       if (!entry) return allow;
       if (entry.source === "AUTO") {
         if (ctx.geoPermission === "ALLOW") return allow;
         await detector.noteBlockedAttempt(ctx, entry);
       }
       const scope = entry.serviceId ? "service" : "global";
-      return block("PREFIX_BLOCKED", `prefix ${entry.prefix} blocked (${entry.source.toLowerCase()}, ${scope}): ${entry.reason}`);
+      const what = entry.country ? `country ${entry.country}` : `${entry.level === "RANGE" ? "range" : "prefix"} ${entry.prefix}`;
+      return block("PREFIX_BLOCKED", `${what} blocked (${entry.source.toLowerCase()}, ${scope}): ${entry.reason}`);
     },
   };
 }

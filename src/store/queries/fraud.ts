@@ -2,6 +2,7 @@ import type { BlockedPrefixRow, FraudStore, GeoPermission, GeoPermissionRow, Saf
 import { selectList } from "../schema/define.js";
 import { blockedPrefixes, geoPermissions, safeNumbers } from "../schema/tables.js";
 import { writeConfig, type ConfigCache } from "../config-cache.js";
+import type { Dialect } from "../sql/dialect.js";
 import { get, query, run, type Db, type Step } from "../sql/query.js";
 import type { Channel } from "../types.js";
 
@@ -12,6 +13,17 @@ const BP = selectList(blockedPrefixes).replace(/^scope, /, "");
 const G = selectList(geoPermissions);
 const SAFE = selectList(safeNumbers);
 const LIVE = "(expires_at is null or expires_at > :now)";
+
+/** A block as the database holds it: '' for "every country", figures as JSON. */
+type BlockParams = Omit<BlockedPrefixRow, "country" | "figures"> & { scope: string; country: string; figures: string | null };
+const toParams = (row: BlockedPrefixRow): BlockParams => ({
+  ...row,
+  scope: scopeOf(row.serviceId),
+  country: row.country ?? "",
+  figures: row.figures ? JSON.stringify(row.figures) : null,
+});
+const toBlock = (row: Record<string, unknown>, d: Dialect): BlockedPrefixRow =>
+  ({ ...row, country: row.country || null, figures: row.figures == null ? null : d.readJson(row.figures) }) as BlockedPrefixRow;
 
 const q = {
   addSafe: query<SafeNumberRow, SafeNumberRow>(
@@ -35,43 +47,51 @@ const q = {
 
   // MANUAL before AUTO (an AUTO entry may be waived for an ALLOW destination, a MANUAL one never),
   // then the service's entries before global ones ("*" sorts before letters bytewise, hence desc).
-  findBlock: query<{ candidates: string[]; serviceId: string; now: number }, BlockedPrefixRow>(
+  findBlock: query<{ candidates: string[]; serviceId: string; country: string; now: number }, BlockedPrefixRow>(
     (d) => `select ${BP} from blocked_prefixes
-     where prefix in ${d.inList(":candidates", "text")} and scope in (:serviceId, '*') and ${LIVE}
+     where prefix in ${d.inList(":candidates", "text")} and scope in (:serviceId, '*') and country in ('', :country) and ${LIVE}
      order by source desc, ${d.bytewise("scope")} desc limit 1`,
+    { map: toBlock },
   ),
   listBlocks: query<{ now: number; serviceId: string | null }, BlockedPrefixRow>(
     (d) => `select ${BP} from blocked_prefixes where ${LIVE} and (${d.text(":serviceId")} is null or scope in (:serviceId, '*'))
-     order by ${d.bytewise("scope")}, ${d.bytewise("prefix")}`,
+     order by ${d.bytewise("scope")}, ${d.bytewise("prefix")}, ${d.bytewise("country")}`,
+    { map: toBlock },
   ),
-  putManual: query<BlockedPrefixRow & { scope: string }, BlockedPrefixRow>(
-    `insert into blocked_prefixes (scope, service_id, prefix, source, reason, created_at, updated_at, expires_at)
-     values (:scope, :serviceId, :prefix, :source, :reason, :createdAt, :updatedAt, :expiresAt)
-     on conflict (scope, prefix) do update set source = excluded.source, reason = excluded.reason, created_at = excluded.created_at,
-       updated_at = excluded.updated_at, expires_at = excluded.expires_at
+  putManual: query<BlockParams, BlockedPrefixRow>(
+    `insert into blocked_prefixes (scope, service_id, prefix, country, source, reason, level, rule, figures, created_at, updated_at, expires_at)
+     values (:scope, :serviceId, :prefix, :country, :source, :reason, :level, :rule, :figures, :createdAt, :updatedAt, :expiresAt)
+     on conflict (scope, prefix, country) do update set source = excluded.source, reason = excluded.reason, level = excluded.level,
+       rule = excluded.rule, figures = excluded.figures, created_at = excluded.created_at, updated_at = excluded.updated_at,
+       expires_at = excluded.expires_at
      returning ${BP}`,
+    { map: toBlock },
   ),
   /**
    * One statement decides (under SQLite's writer lock, or PostgreSQL's row lock of ON CONFLICT, so two
    * instances' detectors agree): an AUTO entry is renewed, its first detection time kept; an expired
    * entry of either kind is replaced; a live MANUAL entry is left alone (the WHERE matches nothing).
    */
-  putAuto: query<BlockedPrefixRow & { scope: string }, BlockedPrefixRow>(
-    `insert into blocked_prefixes (scope, service_id, prefix, source, reason, created_at, updated_at, expires_at)
-     values (:scope, :serviceId, :prefix, 'AUTO', :reason, :createdAt, :updatedAt, :expiresAt)
-     on conflict (scope, prefix) do update set source = 'AUTO', reason = excluded.reason, expires_at = excluded.expires_at,
-       updated_at = excluded.updated_at,
+  putAuto: query<BlockParams, BlockedPrefixRow>(
+    `insert into blocked_prefixes (scope, service_id, prefix, country, source, reason, level, rule, figures, created_at, updated_at, expires_at)
+     values (:scope, :serviceId, :prefix, :country, 'AUTO', :reason, :level, :rule, :figures, :createdAt, :updatedAt, :expiresAt)
+     on conflict (scope, prefix, country) do update set source = 'AUTO', reason = excluded.reason, level = excluded.level,
+       rule = excluded.rule, figures = excluded.figures, expires_at = excluded.expires_at, updated_at = excluded.updated_at,
        created_at = case when blocked_prefixes.source = 'AUTO' and blocked_prefixes.expires_at > excluded.updated_at
          then blocked_prefixes.created_at else excluded.created_at end
      where blocked_prefixes.source = 'AUTO' or blocked_prefixes.expires_at <= excluded.updated_at
      returning ${BP}`,
+    { map: toBlock },
   ),
-  removeBlock: query<{ scope: string; prefix: string }, BlockedPrefixRow>(`delete from blocked_prefixes where scope = :scope and prefix = :prefix returning ${BP}`),
+  removeBlock: query<{ scope: string; prefix: string; country: string }, BlockedPrefixRow>(
+    `delete from blocked_prefixes where scope = :scope and prefix = :prefix and country = :country returning ${BP}`,
+    { map: toBlock },
+  ),
 };
 
 /** The pumping detector's block as a transaction step (a request's commit, store/queries/store.ts). */
 export function* putAutoBlock(row: BlockedPrefixRow): Generator<Step, BlockedPrefixRow | undefined, unknown> {
-  return yield* get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) });
+  return yield* get(q.putAuto, toParams(row));
 }
 
 /**
@@ -124,9 +144,9 @@ export class SqlFraudStore implements FraudStore {
     return writeConfig(this.db, this.cache, () => (countries ? run(q.resetGeoCountries, { serviceId, countries }) : run(q.resetGeo, { serviceId })));
   }
 
-  async findPrefixBlock(serviceId: string, candidates: string[], now: number): Promise<BlockedPrefixRow | null> {
+  async findPrefixBlock(serviceId: string, candidates: string[], country: string | null, now: number): Promise<BlockedPrefixRow | null> {
     if (candidates.length === 0) return null;
-    if (!this.cache) return (await this.db.get(q.findBlock, { candidates, serviceId, now })) ?? null;
+    if (!this.cache) return (await this.db.get(q.findBlock, { candidates, serviceId, country: country ?? "", now })) ?? null;
     // Every block in force when loaded (an expired one is renewed by a write, which bumps the version);
     // expiry is tested again now. The same order as q.findBlock: MANUAL first, the service's before global.
     const blocks = await this.cache.get("blocks", () => this.listPrefixBlocks(now));
@@ -134,6 +154,7 @@ export class SqlFraudStore implements FraudStore {
     let best: BlockedPrefixRow | null = null;
     for (const b of blocks) {
       if (!wanted.has(b.prefix) || (b.serviceId !== null && b.serviceId !== serviceId) || (b.expiresAt !== null && b.expiresAt <= now)) continue;
+      if (b.country !== null && b.country !== country) continue; // a country's block, of another country
       if (!best || rank(b) > rank(best)) best = b;
     }
     return best;
@@ -144,15 +165,15 @@ export class SqlFraudStore implements FraudStore {
   }
 
   async putManualPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow> {
-    return (await writeConfig(this.db, this.cache, () => get(q.putManual, { ...row, scope: scopeOf(row.serviceId) })))!;
+    return (await writeConfig(this.db, this.cache, () => get(q.putManual, toParams(row))))!;
   }
 
   async putAutoPrefixBlock(row: BlockedPrefixRow): Promise<BlockedPrefixRow | null> {
-    return (await writeConfig(this.db, this.cache, () => get(q.putAuto, { ...row, scope: scopeOf(row.serviceId) }))) ?? null;
+    return (await writeConfig(this.db, this.cache, () => get(q.putAuto, toParams(row)))) ?? null;
   }
 
-  async removePrefixBlock(serviceId: string | null, prefix: string): Promise<BlockedPrefixRow | null> {
-    return (await writeConfig(this.db, this.cache, () => get(q.removeBlock, { scope: scopeOf(serviceId), prefix }))) ?? null;
+  async removePrefixBlock(serviceId: string | null, prefix: string, country?: string | null): Promise<BlockedPrefixRow | null> {
+    return (await writeConfig(this.db, this.cache, () => get(q.removeBlock, { scope: scopeOf(serviceId), prefix, country: country ?? "" }))) ?? null;
   }
 }
 

@@ -307,6 +307,12 @@ export const spendDaily = table(
     day: text("day").notNull(),
     usdMicros: int64("usd_micros").notNull().default(0),
     sends: int("sends").notNull().default(0),
+    /**
+     * The part of the above that drew on the capped share (MONITOR destinations without a healthy
+     * history, new and unconverted ones: risk/stages/spend-guard.ts); the rest is the protected share's.
+     */
+    cappedUsdMicros: int64("capped_usd_micros").notNull().default(0),
+    cappedSends: int("capped_sends").notNull().default(0),
     updatedAt: int64("updated_at").notNull(),
   },
   (t) => t.primaryKey(["serviceId", "day"]),
@@ -365,15 +371,24 @@ export const blockedPrefixes = table(
     /** The same service id (null when global), kept for the cascade on service deletion. */
     serviceId: text("service_id").references(() => services, "id", { onDelete: "cascade" }),
     prefix: text("prefix").notNull(),
+    /**
+     * '' for a block of every number under the prefix; an ISO country for a country's block, whose
+     * prefix is then the country's calling code (+1 holds the US, Canada and more: each is its own row).
+     */
+    country: text("country").notNull().default(""),
     source: text("source", ["MANUAL", "AUTO"]).notNull(),
     reason: text("reason").notNull(),
+    /** AUTO blocks' evidence: the level (PREFIX, RANGE, COUNTRY), the rule and its figures (JSON); null on MANUAL ones. */
+    level: text("level", ["PREFIX", "RANGE", "COUNTRY"]),
+    rule: text("rule"),
+    figures: json("figures"),
     createdAt: int64("created_at").notNull(),
     updatedAt: int64("updated_at").notNull(),
     /** null = until lifted. */
     expiresAt: int64("expires_at"),
   },
   (t) => {
-    t.primaryKey(["scope", "prefix"]);
+    t.primaryKey(["scope", "prefix", "country"]);
     t.index("blocked_prefixes_prefix_idx", ["prefix"]);
   },
 );
