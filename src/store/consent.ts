@@ -9,7 +9,7 @@ export interface ConsentRecordRow {
   /** CR + 32 hex. */
   id: string;
   serviceId: string;
-  /** The verification the start created or resent; null until linked (or when the start then failed). */
+  /** The verification the start created or resent (written in the same transaction). */
   verificationId: string | null;
   /** E.164. */
   to: string;
@@ -39,9 +39,8 @@ export interface ConsentCursor {
 }
 
 export interface ConsentStore {
+  /** One record on its own (a start's is written with its verification: Store.commitStart). */
   insertConsent(row: ConsentRecordRow): Promise<void>;
-  /** Sets the verification a record led to. */
-  linkConsent(id: string, verificationId: string): Promise<void>;
   /** Matching records, oldest first (by recorded time, then id), after `after` when given. */
   listConsent(filter: ConsentFilter, limit: number, after?: ConsentCursor): Promise<ConsentRecordRow[]>;
   /** Deletes up to `limit` records recorded before `cutoff`; returns how many. */

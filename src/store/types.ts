@@ -1,3 +1,5 @@
+import type { ConsentRecordRow } from "./consent.js";
+
 /**
  * The verification store: one interface, chosen in the composition root (SQLite by default,
  * PostgreSQL for scale-out). Every status move is a single conditional write, so the domain never
@@ -218,10 +220,13 @@ export interface Store {
   }): Promise<CreateOrResendResult>;
   /**
    * A start, in one transaction: {@link createOrResend}, then the decision row (`sent`, or `capped`
-   * when the send cap refused it; its verificationId set to the verification's) and, when a code is
-   * sent, the risk writes.
+   * when the send cap refused it; its verificationId set to the verification's), the consent record
+   * the start brought (linked to the verification: a code is never queued without its evidence) and,
+   * when a code is sent, the risk writes.
    */
-  commitStart(input: Parameters<Store["createOrResend"]>[0] & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites }): Promise<CreateOrResendResult>;
+  commitStart(
+    input: Parameters<Store["createOrResend"]>[0] & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites; consent?: ConsentRecordRow | null },
+  ): Promise<CreateOrResendResult>;
   /**
    * A check of a live verification, in one transaction: the guarded write ({@link approve} when
    * `matched`, else {@link recordWrongCheck}), the decision row, {@link markConverted} when approved,

@@ -46,9 +46,12 @@ export function assertConsent(service: ServiceRow, consent: ConsentInput | null 
 export class ConsentRecords {
   constructor(private readonly d: { store: ConsentStore; clock: Clock; retentionDays: number }) {}
 
-  /** Records a consent event for `to` (E.164); returns its id, to link the verification to. */
-  async record(service: ServiceRow, to: string, consent: ConsentInput, ip: string | null): Promise<string> {
-    const row: ConsentRecordRow = {
+  /**
+   * The record of a consent event for `to` (E.164), from what the page reported and what the server
+   * saw (client IP, its own time). The lifecycle commits it with the start it came with.
+   */
+  recordOf(service: ServiceRow, to: string, consent: ConsentInput, ip: string | null): ConsentRecordRow {
+    return {
       id: newSid("CR"),
       serviceId: service.id,
       verificationId: null,
@@ -59,12 +62,6 @@ export class ConsentRecords {
       ip,
       createdAt: this.d.clock.now(),
     };
-    await this.d.store.insertConsent(row);
-    return row.id;
-  }
-
-  link(id: string, verificationId: string): Promise<void> {
-    return this.d.store.linkConsent(id, verificationId);
   }
 
   /** One page, oldest first; `after` is the previous page's `nextCursor`. */

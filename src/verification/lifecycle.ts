@@ -132,8 +132,6 @@ export class Lifecycle {
     const risk = await this.d.pipeline.evaluate(request);
     if (risk.decision.action === "block") throw await this.blocked(risk, "START");
     const phone = risk.ctx.phone!;
-    // Evidence first: a code is only ever queued once the consent it is sent on is stored.
-    const consentId = input.consent ? await this.d.consent.record(service, phone.e164, input.consent, origin.ip) : null;
 
     const now = this.d.clock.now();
     const id = newSid("VE");
@@ -185,11 +183,12 @@ export class Lifecycle {
         capped: decisionRow(risk, "START", { verificationId: null, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason: "send cap of the verification reached" } }),
       },
       writes: this.storeWrites(writes),
+      // The evidence commits with the send it allows: a code is never queued without it.
+      consent: input.consent ? this.d.consent.recordOf(service, phone.e164, input.consent, origin.ip) : null,
     });
 
     if (result.kind === "max_sends") throw sendCapError(result.verification, now);
     const v = result.verification;
-    if (consentId) await this.d.consent.link(consentId, v.id);
     // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
     // CREATED, and on PostgreSQL the awaits below give a fast-failing send time to overtake it.
     this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");

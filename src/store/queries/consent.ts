@@ -5,25 +5,22 @@ import { adhoc, query, type Db } from "../sql/query.js";
 
 const C = selectList(consentRecords);
 
+/** One consent record (also written by the store's commitStart, in the start's transaction). */
+export const insertConsent = query<ConsentRecordRow>(`insert into consent_records ${insertValues(consentRecords)}`);
+
 const q = {
-  insert: query<ConsentRecordRow>(`insert into consent_records ${insertValues(consentRecords)}`),
-  link: query<{ id: string; verificationId: string }>("update consent_records set verification_id = :verificationId where id = :id"),
   /** Oldest first through consent_records_created_idx, at most :limit rows a statement (no long write lock). */
   deleteBefore: query<{ cutoff: number; limit: number }>(
     "delete from consent_records where id in (select id from consent_records where created_at < :cutoff order by created_at limit :limit)",
   ),
 };
 
-/** Consent evidence; each method one statement. */
+/** Consent evidence; each method one statement. Starts write theirs with the verification (Store.commitStart). */
 export class SqlConsentStore implements ConsentStore {
   constructor(private readonly db: Db) {}
 
   async insertConsent(row: ConsentRecordRow): Promise<void> {
-    await this.db.run(q.insert, row);
-  }
-
-  async linkConsent(id: string, verificationId: string): Promise<void> {
-    await this.db.run(q.link, { id, verificationId });
+    await this.db.run(insertConsent, row);
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { ConsentRecordRow } from "../consent.js";
+import { insertConsent } from "./consent.js";
 import type { DeliveryJobBuilder, DeliveryJobRow } from "../delivery.js";
 import { insertValues, rowColumns, rowMapper, selectList } from "../schema/define.js";
 import { apiKeys, deliveryJobs, instanceSettings, riskDecisions, sendAttempts, services, verifications } from "../schema/tables.js";
@@ -248,12 +250,14 @@ export class SqlStore implements Store {
     return this.db.transaction(() => createOrResendTx(input));
   }
 
-  async commitStart(input: StartInput & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites }): Promise<CreateOrResendResult> {
-    const { decision, writes, now } = input;
+  async commitStart(input: StartInput & { decision: { sent: RiskDecisionRow; capped: RiskDecisionRow }; writes: RiskWrites; consent?: ConsentRecordRow | null }): Promise<CreateOrResendResult> {
+    const { decision, writes, now, consent } = input;
     return this.db.transaction(function* () {
       const r = yield* createOrResendTx(input);
       const row = r.kind === "max_sends" ? decision.capped : decision.sent;
       yield* run(q.insertDecision, { ...row, verificationId: r.verification.id, attemptId: r.kind === "max_sends" ? row.attemptId : r.attempt.id });
+      // The user's consent is a fact whether or not the send cap let this send out: kept either way.
+      if (consent) yield* run(insertConsent, { ...consent, verificationId: r.verification.id });
       // Nothing was sent under the cap: the send's counts, spend and verdict do not apply.
       if (r.kind !== "max_sends") yield* applyWrites(writes, now);
       return r;
