@@ -35,6 +35,8 @@ export interface HttpResults {
   /** The same start and check over the Twilio-compatible REST API; `vsGraphql` = REST rps / GraphQL rps (server CPU per request: `cpuMsPerRequest` of each). */
   restStart: HttpOpResult & { vsBaseline: number; vsGraphql: number };
   restCheck: HttpOpResult & { vsBaseline: number; vsGraphql: number };
+  /** The same GraphQL start and check on a server on PostgreSQL and Redis (BENCH_PG_URL, BENCH_REDIS_URL). */
+  postgres: { startVerification: HttpOpResult & { vsBaseline: number }; checkVerification: HttpOpResult & { vsBaseline: number } } | null;
 }
 
 /**
@@ -302,6 +304,7 @@ export async function runHttpBenchmarks(s: BenchSettings, phones: PhoneSource, l
     const checkVerification = await checkAll(load);
     log("  baseline (3/3)");
     b.push(await measured(baselineServer, () => baseline(s.duration)));
+    const postgres = await scaleOutRuns(s, phones, log, () => measured(baselineServer, () => baseline(s.duration)));
     const around = (i: number) => (b[i]!.rps + b[i + 1]!.rps) / 2;
     return {
       baseline: combine(b),
@@ -310,10 +313,58 @@ export async function runHttpBenchmarks(s: BenchSettings, phones: PhoneSource, l
       checkVerification: { ...checkVerification, vsBaseline: checkVerification.rps / around(1) },
       restStart: { ...restStart, vsBaseline: restStart.rps / around(0), vsGraphql: restStart.rps / startVerification.rps },
       restCheck: { ...restCheck, vsBaseline: restCheck.rps / around(1), vsGraphql: restCheck.rps / checkVerification.rps },
+      postgres,
     };
   } finally {
     await server?.stop();
     await baselineServer.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The GraphQL start and check on the scale-out backends (a fresh PostgreSQL database on BENCH_PG_URL's
+ * server, Redis on BENCH_REDIS_URL under a fresh key prefix), each between two more baseline runs:
+ * B, start, B, check. Null when BENCH_PG_URL is unset.
+ */
+async function scaleOutRuns(
+  s: BenchSettings,
+  phones: PhoneSource,
+  log: (line: string) => void,
+  baselineRun: () => Promise<HttpOpResult>,
+): Promise<HttpResults["postgres"]> {
+  const pgUrl = process.env.BENCH_PG_URL;
+  if (!pgUrl) return null;
+  const { default: pg } = await import("pg");
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  const name = `vg_bench_http_${process.pid}`;
+  await admin.query(`create database ${name}`);
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  const dir = mkdtempSync(join(tmpdir(), "vg-bench-pg-"));
+  const env = { ...benchServerEnv(dir), DATABASE_URL: url.toString(), ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL, REDIS_KEY_PREFIX: `vg-bench:${process.pid}:` } : {}) };
+  let server: ServerProcess | null = null;
+  try {
+    server = await spawnServer(SERVER_MAIN, env);
+    const graphqlUrl = `${server.url}/graphql`;
+    const { serviceId, clientKey } = await setupService(graphqlUrl);
+    const load = new VerificationLoad(graphqlWire(graphqlUrl, serviceId, clientKey), phones);
+    if (s.warmup) {
+      await load.start(s.connections, s.warmup);
+      await load.check(s.connections, Math.ceil(load.checkable / 2));
+    }
+    log(`  startVerification on PostgreSQL${env.REDIS_URL ? " + Redis" : ""}`);
+    const start = await measured(server, () => load.start(s.connections, s.duration));
+    const b1 = await baselineRun();
+    log(`  checkVerification on PostgreSQL${env.REDIS_URL ? " + Redis" : ""} (${load.checkable} pending)`);
+    const check = await measured(server, () => load.check(s.connections, load.checkable));
+    const b2 = await baselineRun();
+    return { startVerification: { ...start, vsBaseline: start.rps / b1.rps }, checkVerification: { ...check, vsBaseline: check.rps / ((b1.rps + b2.rps) / 2) } };
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
   }
 }

@@ -69,6 +69,11 @@ async function main(): Promise<void> {
     rows.push(httpRow("checkVerification (full risk pipeline)", http.checkVerification, http.checkVerification.vsBaseline));
     rows.push(httpRow("REST start: POST /v2/…/Verifications (same pipeline)", http.restStart, http.restStart.vsBaseline));
     rows.push(httpRow("REST check: POST /v2/…/VerificationCheck (same pipeline)", http.restCheck, http.restCheck.vsBaseline));
+    if (http.postgres) {
+      const on = process.env.BENCH_REDIS_URL ? "PostgreSQL + Redis" : "PostgreSQL";
+      rows.push(httpRow(`startVerification on ${on}`, http.postgres.startVerification, http.postgres.startVerification.vsBaseline));
+      rows.push(httpRow(`checkVerification on ${on}`, http.postgres.checkVerification, http.postgres.checkVerification.vsBaseline));
+    }
     const cpu = (r: HttpOpResult) => `${r.cpuMsPerRequest.toFixed(2)} ms`;
     notes.push(
       `REST / GraphQL for the same work: throughput start ${fmt.ratio(http.restStart.vsGraphql)}, check ${fmt.ratio(http.restCheck.vsGraphql)} (above 1: REST is faster); ` +

@@ -49,11 +49,12 @@ export const sqliteDialect: Dialect = {
   bytewise: (e) => e,
   contains: (e, p) => `instr(${e}, ${p}) > 0`,
   inList: (p) => `(select value from json_each(${p}))`,
+  // One json_each over the first list; the others are read by position (no join of table functions,
+  // which SQLite would run as nested scans).
   rows: (cols) => {
-    const [first, ...rest] = cols.map(([name], i) => ({ name, alias: `j${i}` }));
-    const joins = rest.map((c) => ` join json_each(:${c.name}) ${c.alias} on ${c.alias}.key = ${first!.alias}.key`).join("");
-    const select = [first!, ...rest].map((c) => `${c.alias}.value as ${c.name}`).join(", ");
-    return `(select ${select} from json_each(:${first!.name}) ${first!.alias}${joins})`;
+    const [first, ...rest] = cols.map(([name]) => name);
+    const others = rest.map((name) => `, json_extract(:${name}, '$[' || j.key || ']') as ${name}`).join("");
+    return `(select j.value as ${first}${others} from json_each(:${first}) j)`;
   },
   bool: (v) => (v ? 1 : 0),
   readBool: (v) => v === 1 || v === true,
