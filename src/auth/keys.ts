@@ -57,6 +57,11 @@ export class ApiKeys {
     private readonly log?: Logger,
   ) {}
 
+  /** Keys, of one service or all, oldest first (admin listing; secrets are never stored). */
+  list(serviceId?: string): Promise<ApiKeyRow[]> {
+    return this.store.listApiKeys(serviceId);
+  }
+
   /** Resolves a bearer header; null when absent. Throws 20401 for a malformed, unknown, revoked or expired key. */
   async authenticate(authorization: string | undefined | null): Promise<Caller | null> {
     if (!authorization) return null;

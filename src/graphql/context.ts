@@ -18,6 +18,7 @@ import type { EventWatcher } from "../verification/watch.js";
 
 /** The domain services resolvers call; built once in the composition root. */
 export interface AppServices {
+  /** For tests and tools that inspect rows; resolvers and adapters call the domain services below, never this. */
   store: Store;
   clock: Clock;
   log: Logger;

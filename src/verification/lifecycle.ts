@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
 import { mergeWrites, noWrites, type PipelineResult, type RiskRequest } from "../risk/types.js";
 import type { WindowCounter } from "../risk/window-counter.js";
-import type { Channel, RiskWrites, ServiceRow, Store, VerificationRow } from "../store/types.js";
+import type { Channel, RiskWrites, SendAttemptRow, ServiceRow, Store, VerificationRow } from "../store/types.js";
 import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { assertConsent, type ConsentInput, type ConsentRecords } from "./consent.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
@@ -343,6 +343,11 @@ export class Lifecycle {
     const moved = await this.d.store.setFinalStatus(id, "FAILED", this.d.clock.now());
     if (moved) this.publish(moved, "FAILED");
     return moved;
+  }
+
+  /** The send attempts of a verification, in the order they were made. */
+  sendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
+    return this.d.store.listSendAttempts(verificationId);
   }
 
   /** Reads one verification of a service; a PENDING row past its TTL is reported (and moved) EXPIRED. */

@@ -42,7 +42,7 @@ export class ApiKeyResolver {
   @Query(() => [ApiKey], { description: "Keys, optionally of one service (admin). Secrets are never listed." })
   async apiKeys(@Arg("serviceId", () => ID, { nullable: true, description: "Only the keys of this service." }) serviceId: string | undefined, @Ctx() ctx: GraphQLContext): Promise<ApiKey[]> {
     requireAdmin(ctx.caller);
-    return (await ctx.app.store.listApiKeys(serviceId)).map(ApiKey.from);
+    return (await ctx.app.apiKeys.list(serviceId)).map(ApiKey.from);
   }
 
   @Query(() => String, {

@@ -127,6 +127,6 @@ export class VerificationResolver {
   }
 
   private async view(ctx: GraphQLContext, v: VerificationRow): Promise<Verification> {
-    return Verification.from(v, await ctx.app.store.listSendAttempts(v.id));
+    return Verification.from(v, await ctx.app.lifecycle.sendAttempts(v.id));
   }
 }

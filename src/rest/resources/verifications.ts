@@ -57,7 +57,7 @@ function refOf(sid: string): VerificationRef {
 }
 
 async function view(c: RestCall, v: VerificationRow): Promise<Record<string, unknown>> {
-  const [attempts, service] = await Promise.all([c.app.store.listSendAttempts(v.id), c.app.services.get(v.serviceId)]);
+  const [attempts, service] = await Promise.all([c.app.lifecycle.sendAttempts(v.id), c.app.services.get(v.serviceId)]);
   return verificationJson(v, attempts, service, c.view);
 }
 
