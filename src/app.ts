@@ -125,8 +125,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const bus = createEventBus(redis?.eventTarget);
   const pubSub = bus.pubSub;
   // Every event the domain publishes is counted here, once, by the instance that published it.
-  // Signed outbound webhooks: every published event a service subscribed to is written to the
-  // webhook outbox after it is published (never on the request's path) and sent by their worker.
+  // Signed outbound webhooks: the deliveries of every event a service subscribed to are written in the
+  // transaction of the change the event reports (eventOutbox below) and sent by their worker, which
+  // the publisher wakes once the event is out.
   const webhooks = new Webhooks({
     store: metrics.timed("webhooks", database.webhooks),
     codeSecret: config.codeSecret,
@@ -149,6 +150,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log,
     codeSecret: config.codeSecret,
     events: publisher,
+    eventOutbox: webhooks,
     failVerification: (id: string): Promise<unknown> => lifecycle.fail(id),
     retry: { ...DEFAULT_RETRY, maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
     // A claim must outlast one request, or a slow send would be taken over while still in flight.
@@ -197,7 +199,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics.approvalTokens.inc({ service: v.serviceId });
     return token;
   } };
-  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, log, counters: windowCounter, approvals: issuing, consent });
+  const lifecycle = new Lifecycle({ store, clock, codeSecret: config.codeSecret, pipeline, dispatcher, events: publisher, eventOutbox: webhooks, log, counters: windowCounter, approvals: issuing, consent });
   const apiKeys = new ApiKeys(store, clock, await instanceAccountSid(store, config.VERIFY_ACCOUNT_SID), log);
   await apiKeys.bootstrapAdmin({ configuredKey: config.ADMIN_API_KEY, production: config.NODE_ENV === "production", log, print });
 
@@ -210,6 +212,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const alerts = new DeliveryAlerts({
     store: metrics.timed("alerts", database.alerts),
     events: publisher,
+    eventOutbox: webhooks,
     clock,
     log,
     windowMs: config.ALERT_WINDOW_MINUTES * 60_000,
@@ -261,7 +264,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       router.use("/v2", createRestRouter({ app: services, clientIp, publicUrl: config.PUBLIC_URL }));
       // Twilio's status callbacks, when they can be verified (auth token) and were asked for (PUBLIC_URL).
       if (twilio?.statusCallbackUrl && config.TWILIO_AUTH_TOKEN && config.PUBLIC_URL) {
-        mountTwilioWebhook(router, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL, store, jobs: deliveryJobs, events: publisher, clock, log, metrics });
+        mountTwilioWebhook(router, { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL, store, jobs: deliveryJobs, events: publisher, eventOutbox: webhooks, clock, log, metrics });
       }
       mountJwks(router, approvals, log);
       if (metricsOnMainPort) mountMetrics(router, { metrics, token: config.METRICS_TOKEN ?? null, log });

@@ -2,10 +2,11 @@ import "reflect-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryAlertRow, DeliveryAlertStore } from "../src/store/alerts.js";
 import type { ApprovalStore } from "../src/store/approval.js";
-import type { Store } from "../src/store/types.js";
-import type { WebhookDeliveryRow, WebhookStore } from "../src/store/webhooks.js";
+import { noWrites } from "../src/risk/types.js";
+import type { Store, VerificationRow } from "../src/store/types.js";
+import type { EventRows, WebhookDeliveryRow, WebhookStore } from "../src/store/webhooks.js";
 import { storeBackends, type OpenedBackend } from "./helpers/store-backends.js";
-import { T0, attemptRow, serviceRow, verificationRow } from "./helpers/store-fixtures.js";
+import { T0, attemptRow, decisionRow, serviceRow, startInput, verificationRow } from "./helpers/store-fixtures.js";
 
 let n = 0;
 const delivery = (serviceId: string, orderKey: string, over: Partial<WebhookDeliveryRow> = {}): WebhookDeliveryRow => ({
@@ -26,6 +27,24 @@ const delivery = (serviceId: string, orderKey: string, over: Partial<WebhookDeli
   createdAt: T0,
   updatedAt: T0,
   ...over,
+});
+
+/** An open DELIVERED_RATE alert of GB SMS for the service. */
+const alertRow = (serviceId: string, id: string): DeliveryAlertRow => ({
+  id,
+  serviceId,
+  country: "GB",
+  channel: "SMS",
+  metric: "DELIVERED_RATE",
+  openKey: `${serviceId}|GB|SMS|DELIVERED_RATE`,
+  raisedAt: T0,
+  resolvedAt: null,
+  sends: 22,
+  rate: 0.1,
+  baseline: 0.9,
+  baselineSends: 200,
+  recoveredRate: null,
+  recoveredSends: null,
 });
 
 /**
@@ -76,6 +95,84 @@ describe.each(storeBackends())("Operations store contract on $name", (backend) =
       expect((await webhooks.claimDue("w2", T0 + 16_000, 10_000, 10)).map((d) => d.id).sort()).toEqual([a2.id, b1.id].sort());
     });
 
+    it("commits an event's webhook deliveries with the change it reports, and rolls the change back when they cannot be written", async () => {
+      const sid = await service();
+      let k = 0;
+      const mobile = () => `+4474005${String(k++).padStart(5, "0")}`;
+      // A delivery already in the outbox: building another with its id makes the INSERT fail inside the
+      // change's transaction, as a crash or a full disk would.
+      const taken = delivery(sid, "taken");
+      await webhooks.enqueue(taken);
+      const seen: unknown[] = [];
+      const builds = <T>(row: T) => {
+        seen.push(row);
+        return [delivery(sid, `k${seen.length}`)];
+      };
+      const clash = () => [{ ...delivery(sid, "clash"), id: taken.id }];
+      const outbox = async () => (await webhooks.listDeliveries(sid, 500)).length;
+      const pending = async () => {
+        const input = startInput(sid, T0, { to: mobile() });
+        await store.createOrResend(input);
+        return input;
+      };
+
+      // A start: nothing at all is created when its event cannot be written.
+      const start = startInput(sid, T0, { to: mobile() });
+      await expect(store.createOrResend({ ...start, events: clash })).rejects.toThrow();
+      expect(await store.findPending(sid, start.fresh.to)).toBeNull();
+      let before = await outbox();
+      expect((await store.createOrResend({ ...start, events: builds })).kind).toBe("created");
+      expect(await outbox()).toBe(before + 1);
+      expect(seen.at(-1)).toMatchObject({ kind: "created", verification: { id: start.fresh.id } });
+
+      // Checks (with their decision rows), final moves and the expiry sweep: the row stays as it was.
+      const v = (await pending()).fresh;
+      const check = (matched: boolean, events: EventRows<VerificationRow>) =>
+        store.commitCheck({ id: v.id, matched, maxCheckAttempts: 5, now: T0, decision: decisionRow(sid, { kind: "CHECK", verificationId: v.id }), writes: noWrites(), onApproved: noWrites(), events });
+      await expect(check(true, clash)).rejects.toThrow();
+      await expect(check(false, clash)).rejects.toThrow();
+      await expect(store.setFinalStatus(v.id, "CANCELED", T0, clash)).rejects.toThrow();
+      expect(await store.getVerification(v.id)).toMatchObject({ status: "PENDING", checkAttempts: 0 });
+      expect(await b.query("select id from risk_decisions where verification_id = $1", [v.id])).toEqual([]);
+      before = await outbox();
+      expect((await check(false, builds)).kind).toBe("wrong");
+      expect((await check(true, builds)).kind).toBe("approved");
+      expect(await outbox()).toBe(before + 2);
+      expect(seen.at(-1)).toMatchObject({ id: v.id, status: "APPROVED", checkAttempts: 2 });
+      // A write that moves nothing writes no delivery either.
+      expect(await store.setFinalStatus(v.id, "CANCELED", T0, builds)).toBeNull();
+      expect(await outbox()).toBe(before + 2);
+
+      const due = (await pending()).fresh; // expires at T0 + 600 s
+      await expect(store.expireDue(T0 + 600_000, 500, clash)).rejects.toThrow();
+      expect((await store.getVerification(due.id))?.status).toBe("PENDING");
+      expect((await store.expireDue(T0 + 600_000, 500, builds)).map((r) => r.id)).toContain(due.id);
+      expect(seen).toContainEqual(expect.objectContaining({ id: due.id, status: "EXPIRED" }));
+
+      // A risk decision (RISK_BLOCKED) and a delivery status (DELIVERY_STATUS, built with its verification).
+      const blocked = decisionRow(sid, { outcome: "BLOCKED", stage: "prefix", code: "PREFIX_BLOCKED" });
+      await expect(store.commitDecision(blocked, noWrites(), clash)).rejects.toThrow();
+      expect(await b.query("select id from risk_decisions where id = $1", [blocked.id])).toEqual([]);
+      await store.commitDecision(blocked, noWrites(), builds);
+      expect(await b.query("select id from risk_decisions where id = $1", [blocked.id])).toHaveLength(1);
+      const sent = await pending();
+      await expect(b.db.delivery.recordAttemptStatus(sent.attempt.id, { status: "delivered", providerSid: "SMx1" }, clash)).rejects.toThrow();
+      expect((await store.listSendAttempts(sent.fresh.id))[0]).toMatchObject({ deliveryStatus: "queued", providerSid: null });
+      expect(await b.db.delivery.recordAttemptStatus(sent.attempt.id, { status: "delivered", providerSid: "SMx1" }, builds)).toMatchObject({ deliveryStatus: "delivered" });
+      expect(seen.at(-1)).toMatchObject({ attempt: { id: sent.attempt.id, deliveryStatus: "delivered" }, verification: { id: sent.fresh.id } });
+
+      // An alert raised and cleared.
+      const alert = alertRow(sid, "ALtx" + sid);
+      await expect(alerts.raise(alert, clash)).rejects.toThrow();
+      expect(await alerts.list({ serviceId: sid, open: null, limit: 10 })).toEqual([]);
+      expect(await alerts.raise(alert, builds)).toBe(true);
+      await expect(alerts.resolve(alert.id, T0 + 1, 0.9, 30, clash)).rejects.toThrow();
+      expect((await alerts.list({ serviceId: sid, open: true, limit: 10 })).map((a) => a.id)).toEqual([alert.id]);
+      expect(await alerts.resolve(alert.id, T0 + 1, 0.9, 30, builds)).toMatchObject({ id: alert.id, recoveredRate: 0.9 });
+      // Every successful write above left exactly its own delivery; every refused one none.
+      expect(await outbox()).toBe(1 + seen.length);
+    });
+
     it("keeps one endpoint per service, updated in place", async () => {
       const sid = await service();
       await webhooks.upsertEndpoint({ serviceId: sid, url: "https://a.example/h", events: '["VERIFICATION_APPROVED"]', sealedSecret: "v1.x", createdAt: T0, updatedAt: T0 });
@@ -105,22 +202,7 @@ describe.each(storeBackends())("Operations store contract on $name", (backend) =
 
     it("raises an alert once while it is open, and clears it once", async () => {
       const sid = await service();
-      const row = (id: string): DeliveryAlertRow => ({
-        id,
-        serviceId: sid,
-        country: "GB",
-        channel: "SMS",
-        metric: "DELIVERED_RATE",
-        openKey: `${sid}|GB|SMS|DELIVERED_RATE`,
-        raisedAt: T0,
-        resolvedAt: null,
-        sends: 22,
-        rate: 0.1,
-        baseline: 0.9,
-        baselineSends: 200,
-        recoveredRate: null,
-        recoveredSends: null,
-      });
+      const row = (id: string) => alertRow(sid, id);
       expect(await alerts.raise(row("AL1" + sid))).toBe(true);
       expect(await alerts.raise(row("AL2" + sid))).toBe(false);
       expect((await alerts.resolve("AL1" + sid, T0 + 1, 0.85, 30))?.recoveredRate).toBe(0.85);

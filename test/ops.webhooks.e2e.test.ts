@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CANCEL, CREATE_SERVICE, START, createCoreService, errorOf, freshMobile, latestCode, ok, startServer, startVerification, CHECK, type TestServer } from "./helpers/harness.js";
+import { ManualClock } from "../src/clock.js";
+import { CANCEL, CREATE_SERVICE, START, VERIFICATION, createCoreService, errorOf, freshMobile, latestCode, ok, queryDb, startServer, startVerification, CHECK, type TestServer } from "./helpers/harness.js";
+import { TwilioStandin, twilioEnv } from "./helpers/twilio-standin.js";
 import { ensureBuilt, spawnServer } from "./helpers/processes.js";
 import { WebhookReceiver } from "./helpers/webhook-receiver.js";
 
@@ -101,6 +103,82 @@ describe("signed webhooks", () => {
     await expect.poll(() => receiver.delivered().filter((r) => bodyOf(r.body).data.verificationId === v.id).map((r) => bodyOf(r.body).type), { timeout: 10_000 }).toEqual(["verification.canceled"]);
     expect(errorOf(await s.gql(SET, { s: other, url: "ftp://example.com/x", events: ["VERIFICATION_CANCELED"] }))).toMatchObject({ code: "INVALID_PARAMETER" });
     expect(errorOf(await s.gql(SET, { s: other, url: "not a url", events: ["VERIFICATION_CANCELED"] }))).toMatchObject({ code: "INVALID_PARAMETER" });
+  });
+});
+
+describe("webhooks written with the change they report", () => {
+  const standin = new TwilioStandin();
+  const receiver = new WebhookReceiver();
+  const clock = new ManualClock(Date.now());
+  let s: TestServer;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    await standin.start();
+    await receiver.start();
+    s = await startServer({ clock, env: twilioEnv(standin) });
+    serviceId = await createCoreService(s, { maxCheckAttempts: 2 });
+    ok(await s.gql(SET, { s: serviceId, url: receiver.url, events: ALL }));
+  });
+  afterAll(async () => {
+    await s?.close();
+    await standin.close();
+    await receiver.close();
+  });
+
+  /** The outbox rows of one verification (or of the service's events without one), as committed. */
+  const committed = (ref: string) =>
+    queryDb<{ event_type: string }>(s, "select event_type from webhook_deliveries where service_id = ? and payload like ? order by seq", serviceId, `%${ref}%`).map((r) => r.event_type);
+  const codeOf = (to: string) => /(\d{6})/.exec(standin.created.find((r) => r.to === to)!.body!)![1]!;
+
+  it("has every event's delivery committed by the time the request that caused it is answered, and sends each kind", async () => {
+    // Started, delivery status (Twilio's callback), approved.
+    const to = freshMobile();
+    const v = await startVerification(s, { serviceId, to });
+    expect(committed(v.id)).toEqual(["verification.started"]);
+    await s.app.dispatcher.idle();
+    const res = await standin.statusCallback(s.url, standin.created.find((r) => r.to === to)!, { MessageStatus: "delivered" });
+    expect(res.status).toBe(204);
+    expect(committed(v.id)).toEqual(["verification.started", "delivery.status"]);
+    ok(await s.gql(CHECK, { input: { serviceId, to, code: codeOf(to) } }));
+    expect(committed(v.id)).toEqual(["verification.started", "delivery.status", "verification.approved"]);
+
+    // Canceled; failed when the check attempts run out (the wrong check before it sends nothing).
+    const canceled = await startVerification(s, { serviceId, to: freshMobile() });
+    ok(await s.gql(CANCEL, { serviceId, id: canceled.id }));
+    expect(committed(canceled.id)).toEqual(["verification.started", "verification.canceled"]);
+    const guessed = await startVerification(s, { serviceId, to: freshMobile() });
+    await s.app.dispatcher.idle();
+    const wrong = codeOf(guessed.to) === "000000" ? "111111" : "000000";
+    ok(await s.gql(CHECK, { input: { serviceId, verificationId: guessed.id, code: wrong } }));
+    expect(committed(guessed.id)).toEqual(["verification.started"]);
+    ok(await s.gql(CHECK, { input: { serviceId, verificationId: guessed.id, code: wrong } }));
+    expect(committed(guessed.id)).toEqual(["verification.started", "verification.failed"]);
+
+    // Twilio refuses the number: the worker's DELIVERY_STATUS failed, then the verification FAILED.
+    standin.fail({ status: 400, code: 21211, message: "invalid number" });
+    const refused = await startVerification(s, { serviceId, to: freshMobile() });
+    await s.app.dispatcher.idle();
+    expect(committed(refused.id)).toEqual(["verification.started", "delivery.status", "verification.failed"]);
+
+    // Expired: read after its time to live.
+    const late = await startVerification(s, { serviceId, to: freshMobile() });
+    clock.advance(601_000);
+    expect(ok(await s.gql<{ verification: { status: string } }>(VERIFICATION, { serviceId, id: late.id })).verification.status).toBe("EXPIRED");
+    expect(committed(late.id)).toEqual(["verification.started", "verification.expired"]);
+
+    // Risk blocked: a start the pipeline refuses (no verification: the event names the stage).
+    const before = committed('"stage":"phone"').length;
+    expect(errorOf(await s.gql(START, { input: { serviceId, to: "+4412", channel: "SMS" } }))).toMatchObject({ code: "INVALID_PARAMETER" });
+    expect(committed('"stage":"phone"')).toEqual([...Array(before).fill("risk.blocked"), "risk.blocked"]);
+
+    // And all of it reaches the receiver, in order per verification.
+    await s.app.webhooks.idle();
+    const typesOf = (id: string) => receiver.delivered().filter((r) => bodyOf(r.body).data.verificationId === id).map((r) => bodyOf(r.body).type);
+    expect(typesOf(v.id)).toEqual(["verification.started", "delivery.status", "verification.approved"]);
+    expect(typesOf(refused.id)).toEqual(["verification.started", "delivery.status", "verification.failed"]);
+    expect(typesOf(late.id)).toEqual(["verification.started", "verification.expired"]);
+    expect(receiver.types()).toContain("risk.blocked");
   });
 });
 

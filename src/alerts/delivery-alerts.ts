@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
-import type { EventPublisher } from "../events/types.js";
+import { eventRows, type EventOutbox } from "../events/outbox.js";
+import type { EventPublisher, VerificationEvent } from "../events/types.js";
 import type { Logger } from "../log.js";
 import type { AlertFigures, DeliveryAlertRow, DeliveryAlertStore, RateMetric } from "../store/alerts.js";
 
 export interface DeliveryAlertOptions {
   store: DeliveryAlertStore;
   events: EventPublisher;
+  /** The event outbox (webhooks): an alert's event commits its deliveries with the raise or clear. */
+  eventOutbox?: EventOutbox;
   clock: Clock;
   log: Logger;
   /** The recent window compared with the baseline. @default 60 min */
@@ -88,11 +91,12 @@ export class DeliveryAlerts {
         if (alert) {
           const recoverAt = ((1 + this.dropRatio) / 2) * alert.baseline;
           if (rate < recoverAt) continue;
-          const done = await this.o.store.resolve(alert.id, now, rate, f.recentSends);
+          const recovered = (a: DeliveryAlertRow) => alertEvent("DELIVERY_RECOVERED", a, rate, f.recentSends, now);
+          const done = await this.o.store.resolve(alert.id, now, rate, f.recentSends, await eventRows(this.o.eventOutbox, alert.serviceId, recovered));
           if (!done) continue;
           open.delete(key);
           cleared.push(done);
-          this.announce("DELIVERY_RECOVERED", done, rate, f.recentSends, now);
+          this.announce(recovered(done), done);
           continue;
         }
         if (f.baseSends < this.minSends || base === 0) continue;
@@ -114,40 +118,47 @@ export class DeliveryAlerts {
           recoveredRate: null,
           recoveredSends: null,
         };
-        if (!(await this.o.store.raise(row))) continue;
+        const degraded = (a: DeliveryAlertRow) => alertEvent("DELIVERY_DEGRADED", a, rate, f.recentSends, now);
+        if (!(await this.o.store.raise(row, await eventRows(this.o.eventOutbox, row.serviceId, degraded)))) continue;
         open.set(key, row);
         raised.push(row);
-        this.announce("DELIVERY_DEGRADED", row, rate, f.recentSends, now);
+        this.announce(degraded(row), row);
       }
     }
     this.open = [...open.values()];
     return { raised, cleared };
   }
 
-  private announce(type: "DELIVERY_DEGRADED" | "DELIVERY_RECOVERED", a: DeliveryAlertRow, rate: number, sends: number, now: number): void {
-    const degraded = type === "DELIVERY_DEGRADED";
+  /** Says so: a log line, the metric, and the event (its webhook deliveries were committed with the change). */
+  private announce(e: VerificationEvent, a: DeliveryAlertRow): void {
+    const degraded = e.type === "DELIVERY_DEGRADED";
     this.o.log.warn(degraded ? "delivery alert: rate dropped" : "delivery alert: rate recovered", {
       alertId: a.id,
       serviceId: a.serviceId,
       country: a.country,
       channel: a.channel,
       metric: a.metric,
-      rate: round(rate),
-      baseline: round(a.baseline),
-      sends,
+      rate: e.alert!.rate,
+      baseline: e.alert!.baseline,
+      sends: e.alert!.sends,
     });
     this.o.onChange?.(a, degraded);
-    this.o.events.publish({
-      type,
-      serviceId: a.serviceId,
-      verificationId: null,
-      status: null,
-      channel: a.channel === "CALL" ? "CALL" : "SMS",
-      at: now,
-      country: a.country,
-      alert: { alertId: a.id, metric: a.metric, rate: round(rate), sends, baseline: round(a.baseline) },
-    });
+    this.o.events.publish(e);
   }
+}
+
+/** The event of an alert raised or cleared, with the figures of the window that decided it. */
+function alertEvent(type: "DELIVERY_DEGRADED" | "DELIVERY_RECOVERED", a: DeliveryAlertRow, rate: number, sends: number, now: number): VerificationEvent {
+  return {
+    type,
+    serviceId: a.serviceId,
+    verificationId: null,
+    status: null,
+    channel: a.channel === "CALL" ? "CALL" : "SMS",
+    at: now,
+    country: a.country,
+    alert: { alertId: a.id, metric: a.metric, rate: round(rate), sends, baseline: round(a.baseline) },
+  };
 }
 
 function round(x: number): number {

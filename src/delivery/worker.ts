@@ -1,16 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
+import { eventRows, type EventOutbox } from "../events/outbox.js";
 import type { EventPublisher } from "../events/types.js";
 import { requestContext, type Logger } from "../log.js";
 import type { DeliveryMetrics } from "../metrics.js";
 import { maskPhone } from "../phone.js";
-import type { DeliveryJobRow, DeliveryJobStore } from "../store/delivery.js";
+import type { AttemptWithVerification, DeliveryJobRow, DeliveryJobStore } from "../store/delivery.js";
 import type { Store, VerificationRow } from "../store/types.js";
 import { DeliveryError, type DeliveryChannel } from "./channel.js";
 import { composeMessage } from "./compose.js";
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import { openCode } from "./seal.js";
+import { deliveryStatusEvent } from "./status-event.js";
 
 /** How long a notification waits for others to join its claim (ms): a batch, at a cost below any provider's latency. */
 const NOTIFY_BATCH_MS = 2;
@@ -40,6 +42,8 @@ export interface WorkerOptions {
   log: Logger;
   codeSecret: string;
   events: EventPublisher;
+  /** The event outbox (webhooks): DELIVERY_STATUS's deliveries commit with the status it reports. */
+  eventOutbox?: EventOutbox;
   /** Moves a verification to FAILED and tells subscribers (the lifecycle's `fail`). */
   failVerification: (verificationId: string) => Promise<unknown>;
   retry?: RetryPolicy;
@@ -240,7 +244,9 @@ export class DeliveryWorker implements Dispatcher {
     const now = this.o.clock.now();
     if (!(await this.o.jobs.finish(job.id, this.owner, { status: "failed", errorCode: err.errorCode, error: err.message }, now))) return;
     this.o.metrics?.attempt(job.channel, "failed", err.errorCode);
-    await this.o.jobs.recordAttemptStatus(job.sendAttemptId, { status: "failed", errorCode: err.errorCode });
+    // DELIVERY_STATUS `failed`, its webhook deliveries committed with the status (the event outbox).
+    const statusEvent = (r: AttemptWithVerification) => deliveryStatusEvent(r, now);
+    const attempt = await this.o.jobs.recordAttemptStatus(job.sendAttemptId, { status: "failed", errorCode: err.errorCode }, await eventRows(this.o.eventOutbox, v.serviceId, statusEvent));
     this.o.log.warn("delivery: failed", {
       code: "DELIVERY_FAILED",
       jobId: job.id,
@@ -252,17 +258,7 @@ export class DeliveryWorker implements Dispatcher {
       errorCode: err.errorCode,
       error: err.message,
     });
-    this.o.events.publish({
-      type: "DELIVERY_STATUS",
-      serviceId: v.serviceId,
-      verificationId: v.id,
-      status: v.status,
-      channel: job.channel,
-      at: now,
-      deliveryStatus: "failed",
-      errorCode: err.errorCode,
-      country: v.countryCode,
-    });
+    if (attempt) this.o.events.publish(statusEvent({ attempt, verification: v }));
     await this.o.failVerification(v.id);
   }
 }

@@ -95,3 +95,4 @@ export type EventTopics = {
 export interface EventPublisher {
   publish(event: VerificationEvent): void;
 }
+

@@ -2,13 +2,15 @@ import express, { type Request, type Response } from "express";
 import twilio from "twilio";
 import type { Clock } from "../clock.js";
 import { normalizeCallStatus, normalizeMessageStatus, STATUS_CALLBACK_PATH } from "../delivery/twilio.js";
+import { eventRows, type EventOutbox } from "../events/outbox.js";
 import type { EventPublisher } from "../events/types.js";
 import { requestContext, type Logger } from "../log.js";
 import { enterRequestScope } from "./server.js";
 import type { DeliveryMetrics } from "../metrics.js";
 import { maskPhone } from "../phone.js";
-import type { DeliveryJobStore } from "../store/delivery.js";
-import type { SendAttemptRow, Store } from "../store/types.js";
+import { deliveryStatusEvent } from "../delivery/status-event.js";
+import type { AttemptWithVerification, DeliveryJobStore } from "../store/delivery.js";
+import type { Store } from "../store/types.js";
 
 export interface TwilioWebhookDeps {
   /** The auth token Twilio signs callbacks with. */
@@ -18,6 +20,8 @@ export interface TwilioWebhookDeps {
   store: Store;
   jobs: DeliveryJobStore;
   events: EventPublisher;
+  /** The event outbox (webhooks): DELIVERY_STATUS's deliveries commit with the status it reports. */
+  eventOutbox?: EventOutbox;
   clock: Clock;
   log: Logger;
   /** Counts each recorded callback status (metrics). */
@@ -69,44 +73,30 @@ export function mountTwilioWebhook(router: express.Router, deps: TwilioWebhookDe
       res.status(204).end();
       return;
     }
-    const attempt = await deps.jobs.recordAttemptStatus(attemptId, {
-      status,
-      providerSid: sid,
-      price: one(params.Price) ?? null,
-      priceUnit: one(params.PriceUnit) ?? null,
-      errorCode: Number.isFinite(errorCode) ? errorCode : null,
-    });
-    if (!attempt) {
-      deps.log.info("twilio callback ignored: no matching attempt", { sid, attempt: attemptId });
-      res.status(204).end();
-      return;
-    }
-    deps.metrics?.callback(attempt.channel, status, Number.isFinite(errorCode) ? errorCode : null);
-    // The rest runs in the scope of the request that started this send: its logs carry that id.
-    const job = await deps.jobs.jobForAttempt(attempt.id);
+    // The rest runs in the scope of the request that started this send: its logs carry that id, and
+    // so do the webhook deliveries written with the status.
+    const job = await deps.jobs.jobForAttempt(attemptId);
     const scoped = <T>(fn: () => Promise<T>): Promise<T> => (job?.requestId ? requestContext.run({ requestId: job.requestId }, fn) : fn());
     await scoped(async () => {
+      // DELIVERY_STATUS, its webhook deliveries committed with the status (the event outbox). The
+      // attempt's service is known only inside the write: the deliveries of whichever service it is.
+      const at = deps.clock.now();
+      const statusEvent = (r: AttemptWithVerification) => deliveryStatusEvent(r, at);
+      const attempt = await deps.jobs.recordAttemptStatus(
+        attemptId,
+        { status, providerSid: sid, price: one(params.Price) ?? null, priceUnit: one(params.PriceUnit) ?? null, errorCode: Number.isFinite(errorCode) ? errorCode : null },
+        await eventRows(deps.eventOutbox, undefined, statusEvent),
+      );
+      if (!attempt) {
+        deps.log.info("twilio callback ignored: no matching attempt", { sid, attempt: attemptId });
+        return;
+      }
+      deps.metrics?.callback(attempt.channel, status, Number.isFinite(errorCode) ? errorCode : null);
       deps.log.info("delivery: status callback", { verificationId: attempt.verificationId, attempt: attempt.id, status, recorded: attempt.deliveryStatus, errorCode: attempt.errorCode });
-      await publishStatus(deps, attempt);
+      const verification = await deps.store.getVerification(attempt.verificationId);
+      if (verification) deps.events.publish(statusEvent({ attempt, verification }));
     });
     res.status(204).end();
-  });
-}
-
-/** DELIVERY_STATUS for subscribers (and, through them, webhooks and alerts). */
-async function publishStatus(deps: TwilioWebhookDeps, attempt: SendAttemptRow): Promise<void> {
-  const v = await deps.store.getVerification(attempt.verificationId);
-  if (!v) return;
-  deps.events.publish({
-    type: "DELIVERY_STATUS",
-    serviceId: v.serviceId,
-    verificationId: v.id,
-    status: v.status,
-    channel: attempt.channel,
-    at: deps.clock.now(),
-    deliveryStatus: attempt.deliveryStatus,
-    errorCode: attempt.errorCode,
-    country: v.countryCode,
   });
 }
 

@@ -1,3 +1,5 @@
+import type { EventRows } from "./webhooks.js";
+
 /** Delivery-rate alerts' state (alerts/delivery-alerts.ts): the figures they are judged on, and the alerts. */
 export type RateMetric = "DELIVERED_RATE" | "APPROVED_RATE";
 
@@ -40,10 +42,13 @@ export interface DeliveryAlertStore {
    * and recent, with how many of each were delivered (status callback) and approved.
    */
   figures(from: number, recentFrom: number, until: number): Promise<AlertFigures[]>;
-  /** Inserts an open alert unless one is open for its key (another instance raised it): false then. */
-  raise(row: DeliveryAlertRow): Promise<boolean>;
+  /**
+   * Inserts an open alert unless one is open for its key (another instance raised it): false then.
+   * `events` (here and in resolve): the webhook deliveries of the alert's event, committed with it.
+   */
+  raise(row: DeliveryAlertRow, events?: EventRows<DeliveryAlertRow>): Promise<boolean>;
   /** Clears an open alert with the recovered figures; null when it was already cleared. */
-  resolve(id: string, at: number, rate: number, sends: number): Promise<DeliveryAlertRow | null>;
+  resolve(id: string, at: number, rate: number, sends: number, events?: EventRows<DeliveryAlertRow>): Promise<DeliveryAlertRow | null>;
   listOpen(): Promise<DeliveryAlertRow[]>;
   /** Newest first; optionally one service's, optionally only open (true) or only cleared (false). */
   list(filter: { serviceId?: string | null; open?: boolean | null; limit: number }): Promise<DeliveryAlertRow[]>;

@@ -1,4 +1,11 @@
 import type { Channel, SendAttemptRow, VerificationRow } from "./types.js";
+import type { EventRows } from "./webhooks.js";
+
+/** A send attempt and the verification it belongs to (what a DELIVERY_STATUS event is built from). */
+export interface AttemptWithVerification {
+  attempt: SendAttemptRow;
+  verification: VerificationRow;
+}
 
 /**
  * Durable delivery jobs: the transactional outbox behind every send. A job row is written in the same
@@ -111,7 +118,9 @@ export interface DeliveryJobStore {
    * Records a delivery status on a send attempt, moving `delivery_status` forward only
    * ({@link DELIVERY_STATUS_RANK}); provider sid, price and error code fill in when given.
    * Returns the attempt after the write, or null when there is no such attempt (or it already
-   * belongs to another provider sid than `update.providerSid`).
+   * belongs to another provider sid than `update.providerSid`). `events`: the webhook deliveries of
+   * the DELIVERY_STATUS event, built from the attempt after the write and its verification, committed
+   * with the write (store/webhooks.ts).
    */
-  recordAttemptStatus(sendAttemptId: string, update: AttemptStatusUpdate): Promise<SendAttemptRow | null>;
+  recordAttemptStatus(sendAttemptId: string, update: AttemptStatusUpdate, events?: EventRows<AttemptWithVerification>): Promise<SendAttemptRow | null>;
 }

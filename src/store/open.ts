@@ -80,7 +80,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     limits: new SqlLimitsStore(db, cache),
     delivery: new SqlDeliveryJobs(db),
     approvals: new SqlApprovalStore(db),
-    webhooks: new SqlWebhookStore(db),
+    webhooks: new SqlWebhookStore(db, cache),
     alerts: new SqlDeliveryAlertStore(db),
     fraud: new SqlFraudStore(db, cache),
     stats: new SqlStatsStore(db),

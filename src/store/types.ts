@@ -7,6 +7,7 @@ import type { ConsentRecordRow } from "./consent.js";
  */
 
 import type { DeliveryJobBuilder } from "./delivery.js";
+import type { EventRows } from "./webhooks.js";
 
 export type Channel = "SMS" | "CALL";
 export type VerificationStatus = "PENDING" | "APPROVED" | "CANCELED" | "MAX_ATTEMPTS_REACHED" | "EXPIRED" | "FAILED";
@@ -217,6 +218,11 @@ export interface Store {
      * rolls the whole start back (no send counted, nothing delivered).
      */
     job?: DeliveryJobBuilder;
+    /**
+     * The webhook deliveries of the CREATED / RESENT event, built from the result and committed with
+     * the send (the event outbox: store/webhooks.ts's EventRows). So are `events` of every write below.
+     */
+    events?: EventRows<CreateOrResendResult>;
   }): Promise<CreateOrResendResult>;
   /**
    * A start, in one transaction: {@link createOrResend}, then the decision row (`sent`, or `capped`
@@ -232,9 +238,22 @@ export interface Store {
    * `matched`, else {@link recordWrongCheck}), the decision row, {@link markConverted} when approved,
    * and the risk writes (`onApproved` too when approved).
    */
-  commitCheck(input: { id: string; matched: boolean; maxCheckAttempts: number; now: number; decision: RiskDecisionRow; writes: RiskWrites; onApproved: RiskWrites }): Promise<CheckWriteResult>;
-  /** A request that moves no verification (blocked, or nothing to check): its decision row and risk writes, in one transaction. */
-  commitDecision(decision: RiskDecisionRow, writes: RiskWrites): Promise<void>;
+  commitCheck(input: {
+    id: string;
+    matched: boolean;
+    maxCheckAttempts: number;
+    now: number;
+    decision: RiskDecisionRow;
+    writes: RiskWrites;
+    onApproved: RiskWrites;
+    /** Of the row the guarded write moved (APPROVED, a wrong check, MAX_ATTEMPTS_REACHED). */
+    events?: EventRows<VerificationRow>;
+  }): Promise<CheckWriteResult>;
+  /**
+   * A request that moves no verification (blocked, or nothing to check): its decision row and risk
+   * writes, in one transaction; `events` of the decision (RISK_BLOCKED).
+   */
+  commitDecision(decision: RiskDecisionRow, writes: RiskWrites, events?: EventRows<RiskDecisionRow>): Promise<void>;
   /** Guarded: status PENDING, not expired, check_attempts < max. Counts the attempt and approves. */
   approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult>;
   /** Guarded like approve; counts a wrong attempt and moves to MAX_ATTEMPTS_REACHED at the limit. */
@@ -243,9 +262,9 @@ export interface Store {
    * Guarded: only PENDING rows move. Returns the moved row or null. APPROVED here is an admin's
    * approval without a code (Twilio's `Status=approved` update); a check approves through `approve`.
    */
-  setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number): Promise<VerificationRow | null>;
+  setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number, events?: EventRows<VerificationRow>): Promise<VerificationRow | null>;
   /** Moves every PENDING row whose TTL passed to EXPIRED and returns them (for events). */
-  expireDue(now: number, limit?: number): Promise<VerificationRow[]>;
+  expireDue(now: number, limit?: number, events?: EventRows<VerificationRow>): Promise<VerificationRow[]>;
   listSendAttempts(verificationId: string): Promise<SendAttemptRow[]>;
   findSendAttemptByProviderSid(providerSid: string): Promise<SendAttemptRow | null>;
 

@@ -1,7 +1,8 @@
 /**
  * Outbound webhooks' state: each service's endpoint (URL, events, sealed secret) and the durable
  * queue of deliveries, the same transactional-outbox pattern as delivery jobs (store/delivery.ts):
- * rows claimed under a lease, retried with backoff, taken over when their worker died.
+ * rows written in the transaction of the change they report ({@link EventRows}), claimed under a
+ * lease, retried with backoff, taken over when their worker died.
  *
  * Order: deliveries that share an `orderKey` (a verification's events, or one alert's) go out one at
  * a time in `seq` order: only the oldest open delivery of a key can be claimed, so a later event never
@@ -43,8 +44,20 @@ export interface WebhookDeliveryRow {
   updatedAt: number;
 }
 
+/**
+ * The webhook deliveries an event needs, built from the row of the state change the event reports,
+ * inside that change's transaction, so they commit or roll back together (the transactional outbox,
+ * as delivery jobs are: a crash can no longer fall between a change and its event). Synchronous
+ * (SQLite's transactions never await); [] when no webhook wants the event. Writes that report events
+ * take one as their last argument; without it they run as they always did.
+ */
+export type EventRows<T> = (row: T) => WebhookDeliveryRow[];
+
 export interface WebhookStore {
+  /** Every service's endpoint, by service id (configuration: read from the instances' cache). */
+  endpoints(): Promise<ReadonlyMap<string, ServiceWebhookRow>>;
   getEndpoint(serviceId: string): Promise<ServiceWebhookRow | null>;
+  /** Configuration writes: every instance's cache drops the endpoints within its poll period. */
   upsertEndpoint(row: ServiceWebhookRow): Promise<void>;
   deleteEndpoint(serviceId: string): Promise<boolean>;
   enqueue(row: WebhookDeliveryRow): Promise<void>;

@@ -3,14 +3,16 @@ import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/worker.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
 import { AppError, ErrorCatalog, invalidParameter, isAppError } from "../errors.js";
-import type { EventPublisher, VerificationEventType } from "../events/types.js";
+import { eventRows, type EventOutbox } from "../events/outbox.js";
+import type { EventPublisher, VerificationEvent, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
 import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
 import { mergeWrites, noWrites, type PipelineResult, type RiskRequest } from "../risk/types.js";
 import type { WindowCounter } from "../risk/window-counter.js";
-import type { Channel, RiskWrites, SendAttemptRow, ServiceRow, Store, VerificationRow } from "../store/types.js";
+import type { Channel, CreateOrResendResult, RiskWrites, SendAttemptRow, ServiceRow, Store, VerificationRow } from "../store/types.js";
+import type { EventRows } from "../store/webhooks.js";
 import { deriveCode, hashCode, hashesEqual, newCodeSeed } from "./codes.js";
 import { assertConsent, type ConsentInput, type ConsentRecords } from "./consent.js";
 import { decisionRow, type BlockRecord } from "./decisions.js";
@@ -75,6 +77,11 @@ export interface LifecycleDeps {
   pipeline: RiskPipeline;
   dispatcher: Dispatcher;
   events: EventPublisher;
+  /**
+   * The transactional outbox of events (webhooks): each write below that publishes an event commits
+   * the event's webhook deliveries with it. Absent = no webhooks.
+   */
+  eventOutbox?: EventOutbox;
   log: Logger;
   /**
    * The risk stages' window counters. When they live in the store's database their increments commit
@@ -169,7 +176,9 @@ export class Lifecycle {
     // planned from what the pipeline read, so it commits with the send.
     const sent = await this.d.pipeline.plan({ type: "sent", ctx: risk.ctx, verificationId: id }, risk.reads);
     const writes = mergeWrites(mergeWrites(noWrites(), risk.writes), sent.writes);
+    const startEvent = (r: CreateOrResendResult) => (r.kind === "max_sends" ? null : this.event(r.verification, r.kind === "created" ? "CREATED" : "RESENT"));
     const result = await this.d.store.commitStart({
+      events: await this.outbox(service.id, startEvent),
       fresh,
       attempt,
       maxSendAttempts: service.maxSendAttempts,
@@ -191,7 +200,7 @@ export class Lifecycle {
     const v = result.verification;
     // Published before the worker is woken: the worker's DELIVERY_STATUS/FAILED events must follow
     // CREATED, and on PostgreSQL the awaits below give a fast-failing send time to overtake it.
-    this.publish(v, result.kind === "created" ? "CREATED" : "RESENT");
+    this.d.events.publish(startEvent(result)!);
     // The job is committed: wake the delivery worker. The send happens in the background, so this
     // request never waits on the provider (and a crash from here on loses nothing).
     this.d.dispatcher.notify();
@@ -265,8 +274,7 @@ export class Lifecycle {
     }
     if (v.expiresAt <= now) {
       await settled();
-      const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
-      if (expired) this.publish(expired, "EXPIRED");
+      await this.moveTo(v, "EXPIRED", now);
       throw notFound();
     }
 
@@ -274,7 +282,9 @@ export class Lifecycle {
     const codeOk = hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.code));
     const psd2Ok = (v.amount ?? null) === (input.amount ?? null) && (v.payee ?? null) === (input.payee ?? null);
     const onApproved = await this.d.pipeline.plan({ type: "approved", serviceId: service.id, verificationId: v.id, prefix: risk.ctx.phone?.prefix ?? null, country: risk.ctx.phone?.country ?? null, now, to: v.to }, risk.reads);
+    const checked = (row: VerificationRow) => this.event(row, row.status === "APPROVED" || row.status === "MAX_ATTEMPTS_REACHED" ? row.status : "CHECK_FAILED");
     const write = await this.d.store.commitCheck({
+      events: await this.outbox(service.id, checked),
       id: v.id,
       matched: codeOk && psd2Ok,
       maxCheckAttempts: service.maxCheckAttempts,
@@ -292,19 +302,18 @@ export class Lifecycle {
     }
     const after = write.verification;
     if (write.kind === "approved") {
-      this.publish(after, "APPROVED");
+      this.d.events.publish(checked(after));
       return { verification: after, valid: true, approvalToken: await this.approvalToken(after) };
     }
-    this.publish(after, after.status === "MAX_ATTEMPTS_REACHED" ? "MAX_ATTEMPTS_REACHED" : "CHECK_FAILED");
+    this.d.events.publish(checked(after));
     return { verification: after, valid: false, approvalToken: null };
   }
 
   /** PENDING to CANCELED: its code stops working. A final verification answers 20404. */
   async cancel(serviceId: string, ref: string | VerificationRef): Promise<VerificationRow> {
     const v = await this.find(serviceId, typeof ref === "string" ? { id: ref } : ref);
-    const moved = await this.d.store.setFinalStatus(v.id, "CANCELED", this.d.clock.now());
+    const moved = await this.moveTo(v, "CANCELED", this.d.clock.now());
     if (!moved) throw notFound();
-    this.publish(moved, "CANCELED");
     return moved;
   }
 
@@ -316,12 +325,12 @@ export class Lifecycle {
   async approve(serviceId: string, ref: VerificationRef): Promise<VerificationRow> {
     const v = await this.find(serviceId, ref);
     const now = this.d.clock.now();
-    const moved = await this.d.store.setFinalStatus(v.id, "APPROVED", now);
+    const moved = await this.moveTo(v, "APPROVED", now, { publish: false });
     if (!moved) throw notFound();
     await this.d.store.markConverted(moved.id);
     const prefix = parsePhone(moved.to);
     await this.d.pipeline.observe({ type: "approved", serviceId, verificationId: moved.id, prefix: prefix.ok ? prefix.phone.prefix : null, country: prefix.ok ? prefix.phone.country : null, now, to: moved.to });
-    this.publish(moved, "APPROVED");
+    this.d.events.publish(this.event(moved, "APPROVED"));
     return moved;
   }
 
@@ -340,9 +349,7 @@ export class Lifecycle {
 
   /** Marks a verification FAILED (e.g. the provider refused the number) and tells subscribers. */
   async fail(id: string): Promise<VerificationRow | null> {
-    const moved = await this.d.store.setFinalStatus(id, "FAILED", this.d.clock.now());
-    if (moved) this.publish(moved, "FAILED");
-    return moved;
+    return this.moveTo({ id, serviceId: null }, "FAILED", this.d.clock.now());
   }
 
   /** The send attempts of a verification, in the order they were made. */
@@ -361,11 +368,8 @@ export class Lifecycle {
   private async current(v: VerificationRow): Promise<VerificationRow> {
     const now = this.d.clock.now();
     if (v.status === "PENDING" && v.expiresAt <= now) {
-      const expired = await this.d.store.setFinalStatus(v.id, "EXPIRED", now);
-      if (expired) {
-        this.publish(expired, "EXPIRED");
-        return expired;
-      }
+      const expired = await this.moveTo(v, "EXPIRED", now);
+      if (expired) return expired;
       return (await this.d.store.getVerification(v.id)) ?? v;
     }
     return v;
@@ -373,8 +377,9 @@ export class Lifecycle {
 
   /** Expires every PENDING verification past its TTL and pushes EXPIRED events. Runs on a timer. */
   async sweepExpired(): Promise<number> {
-    const rows = await this.d.store.expireDue(this.d.clock.now());
-    for (const r of rows) this.publish(r, "EXPIRED");
+    const expired = (v: VerificationRow) => this.event(v, "EXPIRED");
+    const rows = await this.d.store.expireDue(this.d.clock.now(), undefined, await this.outbox(undefined, expired));
+    for (const r of rows) this.d.events.publish(expired(r));
     return rows.length;
   }
 
@@ -426,9 +431,8 @@ export class Lifecycle {
     const { code, reason, retryAfterSeconds } = risk.decision;
     // The decision and what the stages that ran counted (a blocked check's counts, a refused attempt
     // under an auto-block) commit together.
-    await this.d.store.commitDecision(decisionRow(risk, kind, { verificationId: null, block: { stage: risk.stage!, code, reason } }), this.storeWrites(risk.writes));
-    await this.afterCommit(risk.writes, risk.ctx.now);
-    this.d.events.publish({
+    // So do the webhook deliveries of its RISK_BLOCKED event.
+    const event: VerificationEvent = {
       type: "RISK_BLOCKED",
       serviceId: risk.ctx.service.id,
       verificationId: null,
@@ -438,7 +442,11 @@ export class Lifecycle {
       stage: risk.stage,
       errorCode: ErrorCatalog[code].errorCode,
       country: risk.ctx.phone?.country ?? null,
-    });
+    };
+    const decision = decisionRow(risk, kind, { verificationId: null, block: { stage: risk.stage!, code, reason } });
+    await this.d.store.commitDecision(decision, this.storeWrites(risk.writes), await this.outbox(event.serviceId, () => event));
+    await this.afterCommit(risk.writes, risk.ctx.now);
+    this.d.events.publish(event);
     // Input errors may say what was wrong (stages write "field: why", and the field is named in
     // detail.field as every 60200 names it); fraud blocks say only their code (no hints for attackers).
     if (code === "INVALID_PARAMETER") {
@@ -464,8 +472,29 @@ export class Lifecycle {
     for (const act of actions) await act().catch(fail);
   }
 
+  /**
+   * A guarded move of a PENDING verification to a final status, the event's webhook deliveries
+   * committed with it; the event is published after (unless the caller publishes it later itself).
+   * A null `serviceId` (unknown to the caller) prepares the deliveries of whichever service it is.
+   */
+  private async moveTo(
+    v: { id: string; serviceId: string | null },
+    status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED",
+    now: number,
+    opts: { publish: boolean } = { publish: true },
+  ): Promise<VerificationRow | null> {
+    const moved = await this.d.store.setFinalStatus(v.id, status, now, await this.outbox(v.serviceId ?? undefined, (row: VerificationRow) => this.event(row, status)));
+    if (moved && opts.publish) this.d.events.publish(this.event(moved, status));
+    return moved;
+  }
 
-  private publish(v: VerificationRow, type: VerificationEventType): void {
-    this.d.events.publish({ type, serviceId: v.serviceId, verificationId: v.id, status: v.status, channel: v.channel, at: v.updatedAt, country: v.countryCode });
+  /** The webhook deliveries to commit with a write, of the event `eventOf` makes of the written row. */
+  private outbox<T>(serviceId: string | undefined, eventOf: (row: T) => VerificationEvent | null): Promise<EventRows<T> | undefined> {
+    return eventRows(this.d.eventOutbox, serviceId, eventOf);
+  }
+
+  /** The event a verification's change reports (never the number or the code). */
+  private event(v: VerificationRow, type: VerificationEventType): VerificationEvent {
+    return { type, serviceId: v.serviceId, verificationId: v.id, status: v.status, channel: v.channel, at: v.updatedAt, country: v.countryCode };
   }
 }

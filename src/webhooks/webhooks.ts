@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "../clock.js";
 import { backoffDelay, type RetryPolicy } from "../delivery/retry.js";
 import { seal, unseal } from "../delivery/seal.js";
 import { invalidParameter } from "../errors.js";
+import type { EventOutbox } from "../events/outbox.js";
 import type { EventPublisher, VerificationEvent } from "../events/types.js";
 import { currentRequestId, requestContext, type Logger } from "../log.js";
 import type { ServiceWebhookRow, WebhookDeliveryRow, WebhookStore } from "../store/webhooks.js";
@@ -38,23 +39,24 @@ export interface WebhooksOptions {
   onAttempt?: (outcome: "delivered" | "retry" | "failed", status: number | null) => void;
 }
 
-const CONFIG_TTL_MS = 5_000;
 const MAX_URL_LENGTH = 2048;
 
 /**
  * Signed outbound webhooks (Standard Webhooks). A service sets a URL and the events it wants; every
- * such event is written to the webhook outbox (store/webhooks.ts) and sent from there by the worker
- * below: signed, retried with backoff while the endpoint fails, in order per verification, and picked
- * up by the next instance if this one dies. Requests never wait on it: the write happens after the
- * event is published, off the request's path, and a slow or dead endpoint only delays its own queue.
+ * such event is written to the webhook outbox (store/webhooks.ts) in the same transaction as the
+ * change it reports ({@link Webhooks.rowsFor} builds the rows, the store write inserts them), and sent
+ * from there by the worker below: signed, retried with backoff while the endpoint fails, in order per
+ * verification, and picked up by the next instance if this one dies. Requests wait for one more
+ * INSERT in their transaction, never for the endpoint: a slow or dead one only delays its own queue.
  */
-export class Webhooks {
+export class Webhooks implements EventOutbox {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
-  private readonly endpoints = new Map<string, { at: number; row: Promise<ServiceWebhookRow | null> }>();
+  /** The endpoints as last read (the publisher's test of whether an event was written). */
+  private known: ReadonlyMap<string, ServiceWebhookRow> = new Map();
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private filling: Promise<void> | null = null;
@@ -87,7 +89,6 @@ export class Webhooks {
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
-    this.endpoints.delete(serviceId);
     return { serviceId, url, events: wanted, secret };
   }
 
@@ -97,7 +98,6 @@ export class Webhooks {
   }
 
   async remove(serviceId: string): Promise<boolean> {
-    this.endpoints.delete(serviceId);
     return this.o.store.deleteEndpoint(serviceId);
   }
 
@@ -107,31 +107,52 @@ export class Webhooks {
 
   // ---- the outbox ----
 
-  /** An EventPublisher that hands each event on, then enqueues it for the service's webhook. */
+  /**
+   * The builder of the webhook deliveries of events of `serviceId` (of any service, when omitted), for
+   * a write to commit with the change it reports (EventOutbox); undefined when no such webhook is set,
+   * and the write then runs alone. Endpoints come from the configuration cache: a webhook set on
+   * another instance is seen here within its poll period.
+   */
+  async rowsFor(serviceId?: string): Promise<((e: VerificationEvent) => WebhookDeliveryRow[]) | undefined> {
+    const endpoints = await this.o.store.endpoints();
+    this.known = endpoints;
+    if (serviceId ? !endpoints.has(serviceId) : endpoints.size === 0) return undefined;
+    return (e) => {
+      const type = this.wanted(e, endpoints.get(e.serviceId));
+      return type ? [this.delivery(e, type)] : [];
+    };
+  }
+
+  /**
+   * An EventPublisher that hands each event on and, when a webhook wants it, wakes the worker: the
+   * event's delivery was committed with its change (the event is published after the commit).
+   */
   publisher(inner: EventPublisher): EventPublisher {
     return {
       publish: (e) => {
         inner.publish(e);
-        this.enqueue(e).catch((err: unknown) => this.o.log.error("webhooks: could not enqueue an event", { type: e.type, serviceId: e.serviceId, error: String(err) }));
+        if (this.wanted(e, this.known.get(e.serviceId))) this.notify();
       },
     };
   }
 
-  /** Writes the delivery for `e` when the service's webhook wants it; resolves once it is durable. */
-  async enqueue(e: VerificationEvent): Promise<WebhookDeliveryRow | null> {
+  /** The body `type` `e` is sent as, when `endpoint` wants it; else null. */
+  private wanted(e: VerificationEvent, endpoint: ServiceWebhookRow | undefined): string | null {
     const mapped = webhookEventOf(e);
-    if (!mapped) return null;
-    const endpoint = await this.endpoint(e.serviceId);
-    if (!endpoint || !(JSON.parse(endpoint.events) as string[]).includes(mapped.event)) return null;
+    return mapped && endpoint && (JSON.parse(endpoint.events) as string[]).includes(mapped.event) ? mapped.type : null;
+  }
+
+  /** The outbox row of `e`, due now. */
+  private delivery(e: VerificationEvent, type: string): WebhookDeliveryRow {
     const now = this.clock.now();
     const id = "msg_" + randomBytes(16).toString("hex");
-    const row: WebhookDeliveryRow = {
+    return {
       id,
       serviceId: e.serviceId,
       orderKey: orderKeyOf(e, id),
       seq: now * 4096 + (this.seq++ % 4096),
-      eventType: mapped.type,
-      payload: webhookBody(mapped.type, e),
+      eventType: type,
+      payload: webhookBody(type, e),
       status: "pending",
       attempts: 0,
       runAt: now,
@@ -143,20 +164,6 @@ export class Webhooks {
       createdAt: now,
       updatedAt: now,
     };
-    await this.o.store.enqueue(row);
-    this.notify();
-    return row;
-  }
-
-  /** The endpoint of a service, cached a few seconds (an event must not cost a read each). */
-  private endpoint(serviceId: string): Promise<ServiceWebhookRow | null> {
-    const now = this.clock.now();
-    const hit = this.endpoints.get(serviceId);
-    if (hit && now - hit.at < CONFIG_TTL_MS) return hit.row;
-    const row = this.o.store.getEndpoint(serviceId);
-    this.endpoints.set(serviceId, { at: now, row });
-    row.catch(() => this.endpoints.delete(serviceId));
-    return row;
   }
 
   private assertUrl(url: string): void {

@@ -1,7 +1,9 @@
 import type { AlertFigures, DeliveryAlertRow, DeliveryAlertStore } from "../alerts.js";
 import { insertValues, selectList } from "../schema/define.js";
 import { deliveryAlerts } from "../schema/tables.js";
-import { query, type Db } from "../sql/query.js";
+import { query, run, type Db } from "../sql/query.js";
+import type { EventRows } from "../webhooks.js";
+import { enqueueEvents, getWithEvents } from "./webhooks.js";
 
 const A = selectList(deliveryAlerts);
 
@@ -42,12 +44,17 @@ export class SqlDeliveryAlertStore implements DeliveryAlertStore {
     return this.db.all(q.figures, { from, recentFrom, until });
   }
 
-  async raise(row: DeliveryAlertRow): Promise<boolean> {
-    return (await this.db.run(q.raise, row)) > 0;
+  async raise(row: DeliveryAlertRow, events?: EventRows<DeliveryAlertRow>): Promise<boolean> {
+    if (!events) return (await this.db.run(q.raise, row)) > 0;
+    return this.db.transaction(function* () {
+      if ((yield* run(q.raise, row)) === 0) return false;
+      yield* enqueueEvents(events, row);
+      return true;
+    });
   }
 
-  async resolve(id: string, at: number, rate: number, sends: number): Promise<DeliveryAlertRow | null> {
-    return (await this.db.get(q.resolve, { id, at, rate, sends })) ?? null;
+  async resolve(id: string, at: number, rate: number, sends: number, events?: EventRows<DeliveryAlertRow>): Promise<DeliveryAlertRow | null> {
+    return (await getWithEvents(this.db, q.resolve, { id, at, rate, sends }, events)) ?? null;
   }
 
   listOpen(): Promise<DeliveryAlertRow[]> {

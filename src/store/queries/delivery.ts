@@ -1,8 +1,11 @@
-import { DELIVERY_STATUS_RANK, type AttemptStatusUpdate, type DeliveryJobRow, type DeliveryJobStore, type JobOutcome } from "../delivery.js";
+import { DELIVERY_STATUS_RANK, type AttemptStatusUpdate, type AttemptWithVerification, type DeliveryJobRow, type DeliveryJobStore, type JobOutcome } from "../delivery.js";
 import { selectList } from "../schema/define.js";
 import { deliveryJobs, sendAttempts } from "../schema/tables.js";
-import { query, type Db } from "../sql/query.js";
+import { get, query, type Db } from "../sql/query.js";
 import type { SendAttemptRow } from "../types.js";
+import type { EventRows } from "../webhooks.js";
+import { verificationById } from "./store.js";
+import { enqueueEvents } from "./webhooks.js";
 
 const J = selectList(deliveryJobs);
 const A = selectList(sendAttempts);
@@ -95,8 +98,8 @@ export class SqlDeliveryJobs implements DeliveryJobStore {
     return (await this.db.get(q.jobOfAttempt, { sendAttemptId })) ?? null;
   }
 
-  async recordAttemptStatus(sendAttemptId: string, u: AttemptStatusUpdate): Promise<SendAttemptRow | null> {
-    const row = await this.db.get(q.attemptStatus, {
+  async recordAttemptStatus(sendAttemptId: string, u: AttemptStatusUpdate, events?: EventRows<AttemptWithVerification>): Promise<SendAttemptRow | null> {
+    const params = {
       id: sendAttemptId,
       status: u.status,
       rank: DELIVERY_STATUS_RANK[u.status] ?? 0,
@@ -104,7 +107,14 @@ export class SqlDeliveryJobs implements DeliveryJobStore {
       price: u.price ?? null,
       priceUnit: u.priceUnit ?? null,
       errorCode: u.errorCode ?? null,
+    };
+    if (!events) return (await this.db.get(q.attemptStatus, params)) ?? null;
+    return this.db.transaction(function* () {
+      const attempt = yield* get(q.attemptStatus, params);
+      if (!attempt) return null;
+      const verification = yield* get(verificationById, { id: attempt.verificationId });
+      if (verification) yield* enqueueEvents(events, { attempt, verification });
+      return attempt;
     });
-    return row ?? null;
   }
 }

@@ -8,6 +8,8 @@ import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
 import { chargeSpend } from "./limits.js";
 import { COUNTER_BUCKET_MS, incrementCounters } from "./window-counter.js";
 import { adhoc, get, query, run, type Db, type Step } from "../sql/query.js";
+import type { EventRows } from "../webhooks.js";
+import { allWithEvents, enqueueEvents, getWithEvents } from "./webhooks.js";
 import type {
   ApiKeyRow,
   CheckWriteResult,
@@ -123,13 +125,16 @@ type StartInput = Parameters<Store["createOrResend"]>[0];
  * its delivery job (the transactional outbox).
  */
 function* createOrResendTx(input: StartInput): Generator<Step, CreateOrResendResult, unknown> {
-  const { fresh, attempt, maxSendAttempts, now, job } = input;
+  const { fresh, attempt, maxSendAttempts, now, job, events } = input;
   const key = { serviceId: fresh.serviceId, to: fresh.to };
   const created = function* (): Generator<Step, CreateOrResendResult, unknown> {
     yield* run(q.insertSendAttempt, attempt);
-    // The transactional outbox: the send job commits (or rolls back) with the attempt it sends.
+    // The transactional outbox: the send job commits (or rolls back) with the attempt it sends, and
+    // so do the webhook deliveries of its event.
     if (job) yield* run(q.insertJob, job(fresh, attempt));
-    return { kind: "created", verification: fresh, attempt };
+    const r = { kind: "created", verification: fresh, attempt } as const;
+    yield* enqueueEvents(events, r);
+    return r;
   };
   // The common case, a number with nothing pending: one guarded insert. A stale PENDING row (past its
   // TTL) or a concurrent start makes it insert nothing, and the general path below takes over.
@@ -147,7 +152,9 @@ function* createOrResendTx(input: StartInput): Generator<Step, CreateOrResendRes
       const a = { ...attempt, verificationId: live.id };
       yield* run(q.insertSendAttempt, a);
       if (job) yield* run(q.insertJob, job(bumped, a));
-      return { kind: "resent", verification: bumped, attempt: a };
+      const r = { kind: "resent", verification: bumped, attempt: a } as const;
+      yield* enqueueEvents(events, r);
+      return r;
     }
     // Still PENDING: the cap stopped it. Otherwise another instance finalised it meanwhile (only on
     // PostgreSQL; SQLite's single writer cannot interleave): look again, as a later request would.
@@ -264,8 +271,8 @@ export class SqlStore implements Store {
     });
   }
 
-  async commitCheck(input: { id: string; matched: boolean; maxCheckAttempts: number; now: number; decision: RiskDecisionRow; writes: RiskWrites; onApproved: RiskWrites }): Promise<CheckWriteResult> {
-    const { id, matched, maxCheckAttempts, now, decision, writes, onApproved } = input;
+  async commitCheck(input: Parameters<Store["commitCheck"]>[0]): Promise<CheckWriteResult> {
+    const { id, matched, maxCheckAttempts, now, decision, writes, onApproved, events } = input;
     return this.db.transaction(function* (): Generator<Step, CheckWriteResult, unknown> {
       // The race gate, as in approve / recordWrongCheck: one guarded UPDATE decides.
       const row = yield* get(matched ? q.approve : q.wrongCheck, { id, maxCheckAttempts, now });
@@ -274,18 +281,19 @@ export class SqlStore implements Store {
       if (approved) yield* run(q.markConverted, { verificationId: id });
       // The check's counts and, when it approved, the approval's: one statement.
       yield* applyWrites(approved ? { ...writes, counts: [...writes.counts, ...onApproved.counts] } : writes, now);
+      if (row) yield* enqueueEvents(events, row);
       if (!row) return { kind: "not_pending", verification: (yield* get(q.verificationById, { id })) ?? null };
       return approved ? { kind: "approved", verification: row } : { kind: "wrong", verification: row };
     });
   }
 
-  async commitDecision(decision: RiskDecisionRow, writes: RiskWrites): Promise<void> {
+  async commitDecision(decision: RiskDecisionRow, writes: RiskWrites, events?: EventRows<RiskDecisionRow>): Promise<void> {
     await this.db.transaction(function* () {
       yield* run(q.insertDecision, decision);
       yield* applyWrites(writes, decision.createdAt);
+      yield* enqueueEvents(events, decision);
     });
   }
-
 
   async approve(id: string, maxCheckAttempts: number, now: number): Promise<CheckWriteResult> {
     // The race gate: only one UPDATE can match `status = 'PENDING'` (SQLite's single writer; on
@@ -304,12 +312,12 @@ export class SqlStore implements Store {
     return { kind: "not_pending", verification: await this.getVerification(id) };
   }
 
-  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number): Promise<VerificationRow | null> {
-    return (await this.db.get(q.setFinal, { id, status, now })) ?? null;
+  async setFinalStatus(id: string, status: "CANCELED" | "FAILED" | "EXPIRED" | "APPROVED", now: number, events?: EventRows<VerificationRow>): Promise<VerificationRow | null> {
+    return (await getWithEvents(this.db, q.setFinal, { id, status, now }, events)) ?? null;
   }
 
-  expireDue(now: number, limit = 500): Promise<VerificationRow[]> {
-    return this.db.all(q.expireDue, { now, limit });
+  expireDue(now: number, limit = 500, events?: EventRows<VerificationRow>): Promise<VerificationRow[]> {
+    return allWithEvents(this.db, q.expireDue, { now, limit }, events);
   }
 
   listSendAttempts(verificationId: string): Promise<SendAttemptRow[]> {
@@ -350,3 +358,5 @@ export class SqlStore implements Store {
 export { toDecision };
 /** The decision insert (bulk tools reuse it). */
 export const insertDecision = q.insertDecision;
+/** One verification by id (a DELIVERY_STATUS event's, read inside the status write: queries/delivery.ts). */
+export const verificationById = q.verificationById;

@@ -1,7 +1,8 @@
+import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
 import { insertValues, selectList } from "../schema/define.js";
 import { serviceWebhooks, webhookDeliveries } from "../schema/tables.js";
-import { query, type Db } from "../sql/query.js";
-import type { ServiceWebhookRow, WebhookDeliveryRow, WebhookStore } from "../webhooks.js";
+import { all, get, query, run, type Db, type Query, type Step } from "../sql/query.js";
+import type { EventRows, ServiceWebhookRow, WebhookDeliveryRow, WebhookStore } from "../webhooks.js";
 
 const E = selectList(serviceWebhooks);
 const W = selectList(webhookDeliveries);
@@ -11,7 +12,7 @@ const OWNED = "id = :id and status = 'sending' and lease_owner = :owner";
 const HEAD = "not exists (select 1 from webhook_deliveries e where e.order_key = w.order_key and e.seq < w.seq and e.status in ('pending', 'sending'))";
 
 const q = {
-  endpoint: query<{ serviceId: string }, ServiceWebhookRow>(`select ${E} from service_webhooks where service_id = :serviceId`),
+  endpoints: query<object, ServiceWebhookRow>(`select ${E} from service_webhooks`),
   upsertEndpoint: query<ServiceWebhookRow>(
     `insert into service_webhooks ${insertValues(serviceWebhooks)}
      on conflict (service_id) do update set url = excluded.url, events = excluded.events, sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at`,
@@ -42,20 +43,57 @@ const q = {
   list: query<{ serviceId: string; limit: number }, WebhookDeliveryRow>(`select ${W} from webhook_deliveries where service_id = :serviceId order by seq desc limit :limit`),
 };
 
-/** Webhook endpoints and the webhook outbox; every write one guarded statement. */
+/** In a transaction body: inserts the webhook deliveries `events` builds for `row` (the transactional outbox). */
+export function* enqueueEvents<T>(events: EventRows<T> | undefined, row: T): Generator<Step, void, unknown> {
+  if (!events) return;
+  for (const d of events(row)) yield* run(q.enqueue, d);
+}
+
+/**
+ * A one-statement write that reports an event: alone when no webhook can want it (`events` absent),
+ * else the write and the deliveries of its event in one transaction (none when it changed nothing).
+ */
+export async function getWithEvents<P extends object, R>(db: Db, write: Query<P, R>, params: P, events: EventRows<R> | undefined): Promise<R | undefined> {
+  if (!events) return db.get(write, params);
+  return db.transaction(function* () {
+    const row = yield* get(write, params);
+    if (row !== undefined) yield* enqueueEvents(events, row);
+    return row;
+  });
+}
+
+/** {@link getWithEvents} for a write that changes many rows, each reporting its event. */
+export async function allWithEvents<P extends object, R>(db: Db, write: Query<P, R>, params: P, events: EventRows<R> | undefined): Promise<R[]> {
+  if (!events) return db.all(write, params);
+  return db.transaction(function* () {
+    const rows = yield* all(write, params);
+    for (const row of rows) yield* enqueueEvents(events, row);
+    return rows;
+  });
+}
+
+/** Webhook endpoints (cached configuration) and the webhook outbox; every write one guarded statement. */
 export class SqlWebhookStore implements WebhookStore {
-  constructor(private readonly db: Db) {}
+  /** `cache` serves the endpoints (store/config-cache.ts); without one every read queries. */
+  constructor(
+    private readonly db: Db,
+    private readonly cache?: ConfigCache,
+  ) {}
+
+  endpoints(): Promise<ReadonlyMap<string, ServiceWebhookRow>> {
+    return cached(this.cache, "webhooks", async () => new Map((await this.db.all(q.endpoints, {})).map((r) => [r.serviceId, r])));
+  }
 
   async getEndpoint(serviceId: string): Promise<ServiceWebhookRow | null> {
-    return (await this.db.get(q.endpoint, { serviceId })) ?? null;
+    return (await this.endpoints()).get(serviceId) ?? null;
   }
 
   async upsertEndpoint(row: ServiceWebhookRow): Promise<void> {
-    await this.db.run(q.upsertEndpoint, row);
+    await writeConfig(this.db, this.cache, () => run(q.upsertEndpoint, row));
   }
 
   async deleteEndpoint(serviceId: string): Promise<boolean> {
-    return (await this.db.run(q.deleteEndpoint, { serviceId })) > 0;
+    return (await writeConfig(this.db, this.cache, () => run(q.deleteEndpoint, { serviceId }))) > 0;
   }
 
   async enqueue(row: WebhookDeliveryRow): Promise<void> {
