@@ -68,6 +68,12 @@ describe("consent evidence", () => {
     });
   });
 
+  it("records the end user's IP a backend passes as deviceIp, not the backend's", async () => {
+    const to = freshMobile();
+    ok(await start(optional, to, { consent: consent(), deviceIp: "198.51.100.23" }));
+    expect(ok(await s.gql<Page>(RECORDS, { to })).consentRecords.records.map((r) => r.ip)).toEqual(["198.51.100.23"]);
+  });
+
   it("keeps one record per consent event: a resend with consent adds one, linked to the same verification", async () => {
     const to = freshMobile();
     const first = ok(await start(optional, to, { consent: consent() })).startVerification;

@@ -193,7 +193,8 @@ export class Lifecycle {
       },
       writes: this.storeWrites(writes),
       // The evidence commits with the send it allows: a code is never queued without it.
-      consent: input.consent ? this.d.consent.recordOf(service, phone.e164, input.consent, origin.ip) : null,
+      // Its IP is the end user's: a backend's DeviceIp when it passed one, else the caller's.
+      consent: input.consent ? this.d.consent.recordOf(service, phone.e164, input.consent, input.deviceIp ?? origin.ip) : null,
     });
 
     if (result.kind === "max_sends") throw sendCapError(result.verification, now);

@@ -17,7 +17,7 @@ export class ConsentRecord {
   agreedAt!: Date;
   @Field(() => String, { nullable: true, description: "The user's browser, as their page reported it." })
   userAgent!: string | null;
-  @Field(() => String, { nullable: true, description: "The client IP the start came from (for a backend's admin key: the backend's)." })
+  @Field(() => String, { nullable: true, description: "The end user's IP: the client IP the start came from, or the deviceIp a backend passed." })
   ip!: string | null;
   @Field(() => Date, { description: "When the server recorded it (time ranges and retention use this)." })
   recordedAt!: Date;
