@@ -48,6 +48,12 @@ import { PriceTable } from "./risk/prices.js";
 import type { LimitsOptions } from "./risk/stages/limits.js";
 import { openRedisBackends, redisKeysWith } from "./redis.js";
 import { Privacy } from "./privacy/privacy.js";
+import { Purger } from "./retention/purger.js";
+import { RetentionAdmin } from "./retention/admin.js";
+import { SIGNALS } from "./risk/signals.js";
+import { COUNTER_BUCKET_MS } from "./store/queries/window-counter.js";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import { openDatabase } from "./store/open.js";
 import type { Store } from "./store/types.js";
 import { ConsentRecords } from "./verification/consent.js";
@@ -61,7 +67,10 @@ export interface AppOptions {
   log?: Logger;
   /** Where start-up notices (the generated admin key) go. Default: stdout. */
   print?: (line: string) => void;
-  /** Disable the expiry sweeper timer (tests drive `lifecycle.sweepExpired()` with a manual clock). */
+  /**
+   * Disable the expiry sweeper and the purger's timers (tests drive `lifecycle.sweepExpired()` and
+   * `purger.runOnce()` with a manual clock).
+   */
   sweeper?: boolean;
   /** False = no delivery worker: jobs are written but not sent (tests of a crash before the send). */
   deliveryWorker?: boolean;
@@ -77,6 +86,8 @@ export interface App {
   webhooks: Webhooks;
   /** Delivery-rate alerts (tests run `alerts.evaluate()` with a manual clock). */
   alerts: DeliveryAlerts;
+  /** The retention's background purger (tests run `purger.runOnce()` with a manual clock). */
+  purger: Purger;
   /** The risk pipeline the lifecycle runs (`npm run bench` times its decisions alone). */
   pipeline: RiskPipeline;
   http: HttpServer;
@@ -183,7 +194,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     history,
     events: publisher,
   });
-  const consent = new ConsentRecords({ store: database.consent, clock, retentionDays: config.CONSENT_RETENTION_DAYS });
+  const consent = new ConsentRecords({ store: database.consent, clock });
   // Data-subject requests: a number's export and erasure, across every table (and Redis's counters).
   const privacy = new Privacy({ store: database.privacy, fraud: fraudStore, numberKey, clock, log, outbox, external: redis ? redisKeysWith(redis.client, redis.prefix) : null });
   const approvals = new ApprovalTokens({
@@ -221,7 +232,31 @@ export async function createApp(opts: AppOptions): Promise<App> {
     onChange: (a, open) => metrics.alertChanges.inc({ service: a.serviceId, country: metrics.country(a.country), channel: a.channel, metric: a.metric, change: open ? "raised" : "cleared" }),
   });
   metrics.openAlertsGauge(() => alerts.openAlerts);
-  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent, webhooks, alerts, privacy };
+  // The retention: one instance at a time deletes and anonymizes what is past its horizon, in small batches.
+  const purger = new Purger({
+    store: database.retention,
+    consent: database.consent,
+    services: () => store.listServices(),
+    numberKey,
+    clock,
+    log,
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
+    batch: config.PURGE_BATCH,
+    policy: {
+      numbersMs: config.RETENTION_NUMBERS,
+      rawMs: config.RETENTION_RAW,
+      rollupsMs: config.RETENTION_ROLLUPS,
+      finishedJobsMs: config.RETENTION_FINISHED_JOBS,
+      consentMs: config.CONSENT_RETENTION_DAYS * 86_400_000,
+      // A detector bucket counts while a read reaches back to it: the longest signal window, or the pumping
+      // detector's baseline before its burst window (risk/detector-rules.ts), and one bucket more.
+      countersMs:
+        Math.max(...Object.values(SIGNALS).map((sig) => sig.windowMs), detector.windows.windowMs + detector.windows.baselineMs, detector.windows.surgeMs) + COUNTER_BUCKET_MS,
+    },
+    onRun: (report) => metrics.purged(report),
+  });
+  if (database.rebuiltForIncrementalVacuum) log.info("store: the SQLite file was rebuilt once (VACUUM) so the purger can hand freed space back");
+  const services: AppServices = { store, clock, log, services: serviceAdmin, lifecycle, apiKeys, outbox, limits: limitsAdmin, fraud: fraudAdmin, stats, decisionLog, watcher, approvals, consent, webhooks, alerts, privacy, retention: new RetentionAdmin({ services: serviceAdmin, purger, dialect: database.dialect }) };
   gaugeOf(metrics, "verify_guard_open_subscriptions", "GraphQL subscriptions streaming in this process.", openStreams);
   const schema = await buildVerifySchema(pubSub);
   // /metrics: on METRICS_PORT alone when set; else on the main port, behind METRICS_TOKEN when set,
@@ -257,6 +292,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ready: async () => {
       await database.ping();
       await redis?.ping();
+      // The store's size and its last purge (read at most every few seconds; no error text: /readyz is public).
+      const st = await purger.status();
+      return { store: { dialect: database.dialect, bytes: st.bytes, freeBytes: st.freeBytes, lastPurge: st.lastRun && { at: new Date(st.lastRun.finishedAt).toISOString(), ms: st.lastRun.finishedAt - st.lastRun.startedAt, ok: st.lastRun.error === null } } };
     },
     onResponse: (route, method, status, seconds) => metrics.httpSeconds.observe({ route, method, status: String(status) }, seconds),
     routes: (router) => {
@@ -283,19 +321,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (opts.sweeper !== false) {
     sweeper = setInterval(() => {
       lifecycle.sweepExpired().catch((err) => log.error("expiry sweep failed", { error: String(err) }));
-      database.sweepCounters().catch((err) => log.error("limiter counter sweep failed", { error: String(err) }));
       approvals.sweep().catch((err) => log.error("approval redemption sweep failed", { error: String(err) }));
     }, config.EXPIRY_SWEEP_SECONDS * 1000);
     sweeper.unref();
   }
-  // Consent records past CONSENT_RETENTION_DAYS go, hourly (and once now), in small batches.
-  let consentPurge: NodeJS.Timeout | undefined;
-  if (opts.sweeper !== false) {
-    const purge = () => void consent.purgeExpired().catch((err) => log.error("consent purge failed", { error: String(err) }));
-    purge();
-    consentPurge = setInterval(purge, 3600_000);
-    consentPurge.unref();
-  }
+  // The retention (expired limiter windows and detector buckets, finished jobs, consent records past
+  // CONSENT_RETENTION_DAYS, …): now and every PURGE_INTERVAL_SECONDS, by whichever instance holds the lease.
+  if (opts.sweeper !== false) purger.start(config.PURGE_INTERVAL_SECONDS * 1000);
 
   return {
     config,
@@ -309,6 +341,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metricsServer,
     webhooks,
     alerts,
+    purger,
     async listen(port = config.PORT, host = config.HOST) {
       if (metricsServer && !metricsServer.listening) {
         await new Promise<void>((resolve, reject) => {
@@ -328,11 +361,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async close() {
       if (sweeper) clearInterval(sweeper);
       if (metricsServer?.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
-      if (consentPurge) clearInterval(consentPurge);
       await http.stop();
       clearInterval(alerting);
       await dispatcher.stop();
       await webhooks.stop();
+      await purger.stop();
       await database.close();
       await redis?.close();
     },

@@ -23,6 +23,17 @@ function limitVar(def: string) {
     });
 }
 
+/** A duration as a number and a unit, `30d`, `24h`, `15m` or `90s`: parsed to milliseconds. */
+function durationVar(def: string) {
+  const units = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  return z
+    .string()
+    .trim()
+    .regex(/^[1-9]\d{0,5}(s|m|h|d)$/, "must be a number and a unit: 30d, 24h, 15m or 90s")
+    .default(def)
+    .transform((v) => Number(v.slice(0, -1)) * units[v.slice(-1) as keyof typeof units]);
+}
+
 /** An origin as browsers send it: scheme, host, optional port, nothing else. */
 const ORIGIN_RE = /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
@@ -159,6 +170,22 @@ export const EnvSchema = z.object({
   DEMO_PAGE: z.enum(["on", "off"]).optional(),
   /** Days consent records are kept before they are deleted (evidence of opt-in; TCPA claims run 4 years). @default 1461 */
   CONSENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(1461),
+  /**
+   * How long verifications and risk decisions keep the phone number (decisions also the IP and tags);
+   * then it is replaced by a keyed hash (the country stays, so statistics keep working). A service may
+   * set its own (setServiceRetention). @default "30d"
+   */
+  RETENTION_NUMBERS: durationVar("30d"),
+  /** How long raw risk decisions, and the verifications and send attempts they refer to, are kept. @default "90d" */
+  RETENTION_RAW: durationVar("90d"),
+  /** How long the hourly and daily roll-ups (what fraudStats reads beyond the raw retention) are kept. @default "730d" */
+  RETENTION_ROLLUPS: durationVar("730d"),
+  /** How long finished delivery jobs and webhook deliveries are kept. @default "24h" */
+  RETENTION_FINISHED_JOBS: durationVar("24h"),
+  /** Seconds between purges (one instance purges at a time). @default 60 */
+  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Rows one purge statement deletes or anonymizes at most (smaller: shorter write locks). @default 500 */
+  PURGE_BATCH: z.coerce.number().int().min(10).max(100_000).default(500),
   /** Timeout of one webhook request (ms); a slower endpoint counts as failed and is retried. @default 5000 */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Tries per webhook event (backoff from 1 s to 1 h) before it is given up. @default 12 */

@@ -59,6 +59,9 @@ export class Metrics implements DeliveryMetrics {
   readonly approvalTokens: Counter<"service">;
   readonly webhookAttempts: Counter<"outcome" | "status">;
   readonly alertChanges: Counter<"service" | "country" | "channel" | "metric" | "change">;
+  readonly purgedRows: Counter<"table" | "action">;
+  readonly storeBytes: Gauge;
+  readonly lastPurge: Gauge;
 
   constructor(opts: MetricsOptions = {}) {
     this.countries = new Set((opts.countries ?? DEFAULT_METRIC_COUNTRIES).map((c) => c.toUpperCase()));
@@ -137,6 +140,14 @@ export class Metrics implements DeliveryMetrics {
       labelNames: ["service", "country", "channel", "metric", "change"],
       registers,
     });
+    this.purgedRows = new Counter({
+      name: "verify_guard_purged_rows_total",
+      help: "Rows the retention's purger deleted or anonymized, by table and action (runs of this instance).",
+      labelNames: ["table", "action"],
+      registers,
+    });
+    this.storeBytes = new Gauge({ name: "verify_guard_store_bytes", help: "The database's size on disk after this instance's last purge.", registers });
+    this.lastPurge = new Gauge({ name: "verify_guard_last_purge_timestamp_seconds", help: "When this instance's last purge finished (0: none yet).", registers });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "" });
   }
 
@@ -254,6 +265,16 @@ export class Metrics implements DeliveryMetrics {
         return w;
       },
     });
+  }
+
+  /** A purge run of this instance: rows per table and action, the store's size after it. */
+  purged(r: { tables: Record<string, { deleted: number; anonymized: number }>; finishedAt: number; sizeBytes: number }): void {
+    for (const [table, c] of Object.entries(r.tables)) {
+      if (c.deleted) this.purgedRows.inc({ table, action: "deleted" }, c.deleted);
+      if (c.anonymized) this.purgedRows.inc({ table, action: "anonymized" }, c.anonymized);
+    }
+    this.storeBytes.set(r.sizeBytes);
+    this.lastPurge.set(r.finishedAt / 1000);
   }
 
   /** `verify_guard_delivery_alerts_open`: 1 per open alert (as of this instance's last evaluation). */

@@ -189,7 +189,7 @@ describe("consent evidence", () => {
     const young = freshMobile();
     ok(await start(svc, young, { consent: consent() }));
     clock.advance(11 * 86_400_000); // the first is now 31 days old, the second 11
-    await s.app.services.consent.purgeExpired();
+    await s.app.purger.runOnce();
     expect(ok(await s.gql<Page>(RECORDS, { serviceId: svc })).consentRecords.records.map((r) => r.to)).toEqual([young]);
   });
 });

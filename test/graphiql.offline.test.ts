@@ -135,7 +135,7 @@ describe("health", () => {
   it("answers GET /readyz with 200 while the database answers, and 503 once it does not", async () => {
     const ready = await fetch(`${s.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready" });
+    expect(await ready.json()).toMatchObject({ status: "ready", store: { dialect: "sqlite", bytes: expect.any(Number) } });
 
     await s.app.services.store.close();
     const down = await fetch(`${s.url}/readyz`);

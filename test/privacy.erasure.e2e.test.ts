@@ -1,10 +1,9 @@
-import Database from "better-sqlite3";
 import { Redis } from "ioredis";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anonymizedNumber } from "../src/privacy/privacy.js";
 import { numberKeyer } from "../src/risk/number-key.js";
 import { backendStatus, createFreshPgDatabase, randomRedisPrefix, type FreshPgDatabase } from "./helpers/backends.js";
+import { dumpAll, rawSql } from "./helpers/raw-sql.js";
 import { ADMIN_KEY, CHECK, START, createClientKey, createService, errorOf, latestCode, ok, shadowRisk, startServer, type TestServer } from "./helpers/harness.js";
 
 /**
@@ -25,13 +24,10 @@ const WEBHOOK = `mutation($s: ID!) { setServiceWebhook(serviceId: $s, url: "http
 const STATS = `query($from: DateTimeISO!, $until: DateTimeISO!) { fraudStats(from: $from, until: $until, groupBy: [COUNTRY]) { totals { attempts allowed blocked sends checks converted approvals } rows { country attempts sends } } }`;
 const CONSENT = { textVersion: "signup-2026-01", userAgent: "Mozilla/5.0 Erasure/1.0" };
 
-/** One database's every value as text: every column of every row of every table. */
-type Dump = (s: TestServer) => Promise<string>;
-
 interface Backend {
   name: string;
   skip: string | null;
-  open(): Promise<{ env: Record<string, string>; dump: Dump; redisKeys: (() => Promise<string[]>) | null; close(): Promise<void> }>;
+  open(): Promise<{ env: Record<string, string>; redisKeys: (() => Promise<string[]>) | null; close(): Promise<void> }>;
 }
 
 const status = backendStatus();
@@ -43,16 +39,6 @@ const backends: Backend[] = [
     async open() {
       return {
         env: {},
-        dump: async (s) => {
-          const db = new Database(s.dbFile, { readonly: true, fileMustExist: true });
-          try {
-            const tables = db.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[];
-            expect(tables.length).toBeGreaterThan(20);
-            return tables.map(({ name }) => JSON.stringify(db.prepare(`select * from "${name}"`).all())).join("\n");
-          } finally {
-            db.close();
-          }
-        },
         redisKeys: null,
         close: async () => undefined,
       };
@@ -68,19 +54,6 @@ const backends: Backend[] = [
         const redis = withRedis ? new Redis(status.redis.url) : null;
         return {
           env: { DATABASE_URL: db.url, ...(withRedis ? { REDIS_URL: status.redis.url, REDIS_KEY_PREFIX: prefix } : {}) },
-          dump: async () => {
-            const c = new pg.Client({ connectionString: db.url });
-            await c.connect();
-            try {
-              const { rows } = await c.query<{ t: string }>("select table_schema || '.' || table_name as t from information_schema.tables where table_schema in ('public', 'drizzle')");
-              expect(rows.length).toBeGreaterThan(20);
-              const parts: string[] = [];
-              for (const { t } of rows) parts.push(JSON.stringify((await c.query(`select * from ${t}`)).rows));
-              return parts.join("\n");
-            } finally {
-              await c.end();
-            }
-          },
           redisKeys: redis
             ? async () => {
                 const keys: string[] = [];
@@ -170,15 +143,15 @@ describe.each(backends)("erasure and export of a number on $name", (b) => {
     const pendingB = ok(await s.gql<{ exportNumber: { verifications: { id: string; serviceId: string }[] } }>(EXPORT, { to: X })).exportNumber.verifications.find((v) => v.serviceId === serviceB)!;
     await s.app.services.store.setFinalStatus(pendingB.id, "CANCELED", Date.now());
     const before = ok(await s.gql<{ fraudStats: unknown }>(STATS, { from, until })).fraudStats;
-    let dump = await backend.dump(s);
+    let dump = await dumpAll(s);
     const redisBefore = (await backend.redisKeys?.()) ?? [];
     for (const n of [X, Y]) {
       for (const x of needles(n).slice(0, 2)) expect(dump.includes(x), `the data holds ${x}`).toBe(true);
       // The token is in counter keys: the database's, or Redis's.
       expect(dump.includes(token(n)) || redisBefore.some((k) => k.includes(token(n)))).toBe(true);
     }
-    await rawUpdate(s, "update verifications set to_number = '" + anonymized + "' where id = '" + pendingB.id + "'");
-    expect((await backend.dump(s)).includes(anonymized)).toBe(true);
+    await rawSql(s, "update verifications set to_number = $1 where id = $2", [anonymized, pendingB.id]);
+    expect((await dumpAll(s)).includes(anonymized)).toBe(true);
 
     const r = ok(await s.gql<{ eraseNumber: { id: string; actorKeyId: string; requestId: string | null; tables: { table: string; deleted: number; anonymized: number }[] } }>(ERASE, { to: X }, ADMIN_KEY, { "x-request-id": "erase-req-1" })).eraseNumber;
     expect(r.id).toMatch(/^ER[0-9a-f]{32}$/);
@@ -194,7 +167,7 @@ describe.each(backends)("erasure and export of a number on $name", (b) => {
     const counters = (t.rate_limits?.deleted ?? 0) + (t.risk_counters?.deleted ?? 0) + (t.redis?.deleted ?? 0);
     expect(counters).toBeGreaterThan(0);
 
-    dump = await backend.dump(s);
+    dump = await dumpAll(s);
     for (const n of needles(X)) expect(dump.includes(n), `a row still holds ${n}`).toBe(false);
     // The bystander's data is all there.
     for (const n of needles(Y).slice(0, 2)) expect(dump.includes(n), `the data holds ${n}`).toBe(true);
@@ -226,24 +199,3 @@ describe.each(backends)("erasure and export of a number on $name", (b) => {
     expect(again.tables.every((x) => x.deleted === 0 && x.anonymized === 0)).toBe(true);
   });
 });
-
-/** A write the app never does (what the retention will do to an old row), straight on the database. */
-async function rawUpdate(s: TestServer, sql: string): Promise<void> {
-  const where = s.app.config.database;
-  if (where.kind === "sqlite") {
-    const db = new Database(s.dbFile);
-    try {
-      db.prepare(sql).run();
-    } finally {
-      db.close();
-    }
-    return;
-  }
-  const c = new pg.Client({ connectionString: where.url });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}

@@ -37,7 +37,11 @@ describe("health and readiness", () => {
   it("is ready on the embedded SQLite store", async () => {
     server = await startServer();
     expect(await probe(server, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
-    expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+    // Ready, with the store's size and its last purge (none yet: the test harness runs no timers).
+    expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready", store: { dialect: "sqlite", bytes: expect.any(Number), freeBytes: expect.any(Number), lastPurge: null } } });
+    await server.app.purger.runOnce();
+    const { body } = await probe(server, "/readyz");
+    expect((body as { store: { lastPurge: { at: string; ok: boolean } } }).store.lastPurge).toEqual({ at: expect.stringMatching(/^\d{4}-/), ms: expect.any(Number), ok: true });
   });
 
   it("is alive but not ready while its Redis is unreachable, and refuses starts with 20503 meanwhile", async () => {
@@ -56,7 +60,7 @@ describe("health and readiness", () => {
       it("is ready when both answer, and not ready once its database is gone", async () => {
         db = await createFreshPgDatabase();
         server = await startServer({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: randomRedisPrefix() } });
-        expect(await probe(server, "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+        expect(await probe(server, "/readyz")).toMatchObject({ status: 200, body: { status: "ready", store: { dialect: "postgres", bytes: expect.any(Number) } } });
         await db.drop(); // WITH (FORCE): the server's pooled connections are cut too
         db = undefined;
         expect(await probe(server, "/readyz")).toEqual({ status: 503, body: { status: "unavailable" } });

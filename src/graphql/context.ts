@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import type { OutboxChannel } from "../delivery/outbox.js";
 import type { Logger } from "../log.js";
 import type { Privacy } from "../privacy/privacy.js";
+import type { RetentionAdmin } from "../retention/admin.js";
 import type { FraudAdmin } from "../risk/fraud-admin.js";
 import type { LimitsAdmin } from "../risk/limits-admin.js";
 import type { DecisionLog } from "../stats/decision-log.js";
@@ -47,6 +48,8 @@ export interface AppServices {
   alerts: DeliveryAlerts;
   /** Data-subject requests: export and erasure of a number. */
   privacy: Privacy;
+  /** The retention: the store's size, the last purge, services' own horizons. */
+  retention: RetentionAdmin;
 }
 
 /** Per-request context: who calls, from where, and the app. */

@@ -8,6 +8,7 @@ import { FraudResolver } from "./resolvers/fraud.resolver.js";
 import { LimitsResolver } from "./resolvers/limits.resolver.js";
 import { OperationsResolver } from "./resolvers/operations.resolver.js";
 import { PrivacyResolver } from "./resolvers/privacy.resolver.js";
+import { RetentionResolver } from "./resolvers/retention.resolver.js";
 import { ServiceResolver } from "./resolvers/service.resolver.js";
 import { StatsResolver } from "./resolvers/stats.resolver.js";
 import { SubscriptionResolver } from "./resolvers/subscription.resolver.js";
@@ -15,7 +16,7 @@ import { VerificationResolver } from "./resolvers/verification.resolver.js";
 
 /** Every resolver class; a feature adds its resolver here. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver, ConsentResolver, OperationsResolver, PrivacyResolver];
+export const resolvers: NonEmptyArray<Function> = [ServiceResolver, VerificationResolver, ApiKeyResolver, LimitsResolver, FraudResolver, StatsResolver, SubscriptionResolver, ConsentResolver, OperationsResolver, PrivacyResolver, RetentionResolver];
 
 /** Builds the executable schema once at start-up (never per request). */
 export function buildVerifySchema(pubSub: VerifyPubSub): Promise<GraphQLSchema> {

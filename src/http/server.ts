@@ -29,7 +29,8 @@ export interface HttpDeps {
   /** Timing of every HTTP request by route (metrics); called once the response is finished. */
   onResponse?: (route: string, method: string, status: number, seconds: number) => void;
   /** Readiness probe: throws when a dependency (database, Redis) is down. */
-  ready: () => Promise<void>;
+  /** Throws when not ready; may answer details to show beside the status (the store's size, the last purge). */
+  ready: () => Promise<void | Record<string, unknown>>;
   /** Extra Apollo plugins. */
   plugins?: ConstructorParameters<typeof ApolloServer<GraphQLContext>>[0]["plugins"];
   /** Depth and cost limits per role, checked before any resolver runs (HTTP and WebSocket alike). */
@@ -133,8 +134,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       });
       expressApp.get("/readyz", async (_req, res) => {
         try {
-          await deps.ready();
-          res.json({ status: "ready" });
+          const details = await deps.ready();
+          res.json({ status: "ready", ...details });
         } catch (err) {
           deps.app.log.warn("readiness check failed", { error: String(err) });
           res.status(503).json({ status: "unavailable" });

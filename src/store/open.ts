@@ -6,6 +6,7 @@ import type { DeliveryAlertStore } from "./alerts.js";
 import type { ApprovalStore } from "./approval.js";
 import type { ConsentStore } from "./consent.js";
 import type { PrivacyStore } from "./privacy.js";
+import type { RetentionStore } from "./retention.js";
 import type { DeliveryJobStore } from "./delivery.js";
 import type { FraudStore } from "./fraud.js";
 import type { LimitsStore } from "./limits.js";
@@ -14,6 +15,7 @@ import { SqlDeliveryAlertStore } from "./queries/alerts.js";
 import { SqlApprovalStore } from "./queries/approval.js";
 import { SqlConsentStore } from "./queries/consent.js";
 import { SqlPrivacyStore } from "./queries/privacy.js";
+import { SqlRetentionStore } from "./queries/retention.js";
 import { SqlDeliveryJobs } from "./queries/delivery.js";
 import { SqlFraudStore } from "./queries/fraud.js";
 import { SqlLimitsStore } from "./queries/limits.js";
@@ -22,7 +24,7 @@ import { SqlStore } from "./queries/store.js";
 import { SqlWebhookStore } from "./queries/webhooks.js";
 import { SqlWindowCounter } from "./queries/window-counter.js";
 import { PgDb } from "./sql/pg.js";
-import { query, type Db } from "./sql/query.js";
+import type { Db } from "./sql/query.js";
 import { SqliteDb } from "./sql/sqlite.js";
 import type { StatsStore } from "./stats.js";
 import type { Store } from "./types.js";
@@ -54,22 +56,21 @@ export interface Database {
   consent: ConsentStore;
   /** Data-subject requests: a number's rows, their erasure, and its audit (store/privacy.ts). */
   privacy: PrivacyStore;
+  /** The retention's deletes and anonymizations, the purger's lease, the store's size (store/retention.ts). */
+  retention: RetentionStore;
+  /** SQLite: opening rebuilt an existing file once (VACUUM) to switch it to incremental auto-vacuum. */
+  rebuiltForIncrementalVacuum: boolean;
   /** The fraud detectors' window counters kept in the database (a Redis one may replace them). */
   windowCounter: WindowCounter;
   /** Limiter counters kept in the database (REDIS_URL replaces them with Redis ones). */
   counters: Counters;
-  /** Deletes expired limiter counters (runs on the app's sweeper). */
-  sweepCounters(): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-const sweepLimiterRows = query<{ now: number }>("delete from rate_limits where expire is not null and expire < :now");
-
 /** Opens (and migrates) the database DATABASE_URL names: `file:` SQLite, `postgres://` PostgreSQL. */
 export async function openDatabase(database: Config["database"]): Promise<Database> {
   const db: SqliteDb | PgDb = database.kind === "sqlite" ? new SqliteDb(database.file) : await PgDb.open(database.url);
-  let closed = false;
   // Services, keys, safe list, geo permissions, blocks and prices: read from memory, invalidated across instances.
   const cache = new ConfigCache(db);
   await cache.start();
@@ -86,13 +87,13 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     stats: new SqlStatsStore(db),
     consent: new SqlConsentStore(db),
     privacy: new SqlPrivacyStore(db),
-    windowCounter: new SqlWindowCounter(db),
+    retention: new SqlRetentionStore(db, db instanceof SqliteDb ? (pages) => db.vacuumStep(pages) : undefined),
+    rebuiltForIncrementalVacuum: db instanceof SqliteDb && db.rebuiltForIncrementalVacuum,
+    // Old buckets are the purger's to delete, in batches (retention/purger.ts), not a sweep on the request path.
+    windowCounter: new SqlWindowCounter(db, { sweepEveryMs: Number.POSITIVE_INFINITY }),
     counters: limiterCounters(db),
-    // Expiry is wall-clock milliseconds, as rate-limiter-flexible writes it.
-    sweepCounters: async () => (closed ? 0 : db.run(sweepLimiterRows, { now: Date.now() })),
     ping: () => db.ping(),
     close: () => {
-      closed = true;
       cache.stop();
       return db.close();
     },
@@ -104,7 +105,7 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
  * limiter on the store's own connection, so limits survive a restart (and on PostgreSQL hold across
  * instances: the increment is one INSERT … ON CONFLICT DO UPDATE … RETURNING). The table comes from
  * the migrations (`tableCreated: true`); the library's expiry timer is off because it would fire on a
- * closed database after shutdown: the app's sweeper deletes expired rows instead.
+ * closed database after shutdown: the purger deletes expired rows instead (retention/purger.ts).
  */
 export function limiterCounters(db: SqliteDb | PgDb): Counters {
   const common = { tableName: "rate_limits", tableCreated: true, clearExpiredByTimeout: false, keyPrefix: "vg", points: COUNTER_POINTS, duration: 0 };

@@ -26,8 +26,6 @@ const MAX_AGE_MS = 24 * 3600_000;
 /** Clocks differ: an agreement this far in the future is still believed. */
 const MAX_SKEW_MS = 5 * 60_000;
 const MAX_USER_AGENT = 512;
-/** Rows deleted per statement when the retention purges, so no write lock is held for long. */
-const PURGE_BATCH = 1000;
 export const MAX_CONSENT_PAGE = 1000;
 
 /** A start's consent against its service's rule and the input rules (CONSENT_REQUIRED, 60200). */
@@ -42,9 +40,9 @@ export function assertConsent(service: ServiceRow, consent: ConsentInput | null 
   if (consent.userAgent != null && consent.userAgent.length > MAX_USER_AGENT) throw invalidParameter("consent.userAgent", `at most ${MAX_USER_AGENT} characters`);
 }
 
-/** Recording, listing, exporting and expiring consent records. */
+/** Recording, listing and exporting consent records (the purger deletes them after CONSENT_RETENTION_DAYS). */
 export class ConsentRecords {
-  constructor(private readonly d: { store: ConsentStore; clock: Clock; retentionDays: number }) {}
+  constructor(private readonly d: { store: ConsentStore; clock: Clock }) {}
 
   /**
    * The record of a consent event for `to` (E.164), from what the page reported and what the server
@@ -86,16 +84,6 @@ export class ConsentRecords {
     }
   }
 
-  /** Deletes records older than the retention (CONSENT_RETENTION_DAYS), in small batches. */
-  async purgeExpired(): Promise<number> {
-    const cutoff = this.d.clock.now() - this.d.retentionDays * 86_400_000;
-    let total = 0;
-    for (;;) {
-      const n = await this.d.store.deleteConsentBefore(cutoff, PURGE_BATCH);
-      total += n;
-      if (n < PURGE_BATCH) return total;
-    }
-  }
 }
 
 /** A listing as callers ask for it: the number in any format libphonenumber reads as E.164. */

@@ -87,14 +87,25 @@ export function counterBackends(): CounterBackend[] {
 export interface WindowCounterBackend {
   name: "SQLite" | "PostgreSQL" | "Redis";
   skipReason: string | null;
-  open(): Promise<{ counter: WindowCounter; another(): Promise<WindowCounter>; close(): Promise<void> }>;
+  open(): Promise<{
+    counter: WindowCounter;
+    another(): Promise<WindowCounter>;
+    /** The database's counters are deleted by the purger (retention/purger.ts): its statement; Redis expires them itself. */
+    expire?(before: number): Promise<void>;
+    close(): Promise<void>;
+  }>;
 }
 
 export function windowCounterBackends(): WindowCounterBackend[] {
   const status = backendStatus();
   const viaDb = (kind: "SQLite" | "PostgreSQL") => async () => {
-    const h = await viaDatabase(kind, (db) => db.windowCounter);
-    return { counter: h.first, another: h.another, close: h.close };
+    const h = await viaDatabase(kind, (db) => db);
+    return {
+      counter: h.first.windowCounter,
+      another: async () => (await h.another()).windowCounter,
+      expire: async (before: number) => void (await h.first.retention.deleteCountersBefore(before, 10_000)),
+      close: h.close,
+    };
   };
   return [
     { name: "SQLite", skipReason: null, open: viaDb("SQLite") },

@@ -1,8 +1,8 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import type { ErasureRow } from "../../store/privacy.js";
 
-@ObjectType({ description: "Rows of one table an erasure deleted, and rows it kept with the personal data taken out." })
-export class ErasedRows {
+@ObjectType({ description: "Rows of one table deleted, and rows kept with the personal data taken out (an erasure, a purge)." })
+export class TableRows {
   @Field(() => String, { description: "The table (or `redis`, `outbox`: counters and messages kept outside the database)." })
   table!: string;
   @Field(() => Int, { description: "Rows deleted." })
@@ -21,11 +21,11 @@ export class Erasure {
   actorKeyId!: string;
   @Field(() => String, { nullable: true, description: "The request that asked (X-Request-Id), to find its log lines." })
   requestId!: string | null;
-  @Field(() => [ErasedRows], { description: "Per table, what was erased." })
-  tables!: ErasedRows[];
+  @Field(() => [TableRows], { description: "Per table, what was erased." })
+  tables!: TableRows[];
 
   static from(r: ErasureRow): Erasure {
-    const tables = Object.entries(r.counts).map(([table, c]) => Object.assign(new ErasedRows(), { table, ...c }));
+    const tables = Object.entries(r.counts).map(([table, c]) => Object.assign(new TableRows(), { table, ...c }));
     return Object.assign(new Erasure(), { id: r.id, at: new Date(r.at), actorKeyId: r.actorKeyId, requestId: r.requestId, tables });
   }
 }

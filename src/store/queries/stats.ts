@@ -28,7 +28,7 @@ const byAttemptOrId = query<{ sid: string }, RiskDecisionRow>(`select ${D} from 
  * stand-in). A few index seeks, and it includes services deleted since (their decisions stay in the
  * log). A query over every service then reads one primary-key range per service, not the whole table.
  */
-const EVERY_SERVICE = `with recursive
+export const EVERY_SERVICE = `with recursive
   rollup_services(id) as (
     select min(service_id) from risk_rollups where span = 'DAY'
     union all

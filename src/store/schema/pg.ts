@@ -50,4 +50,5 @@ export const {
   webhookDeliveries,
   deliveryAlerts,
   erasures,
+  maintenance,
 } = deriveTables(pg);

@@ -578,3 +578,20 @@ export const erasures = table(
   },
   (t) => t.index("erasures_at_idx", ["at"]),
 );
+
+/**
+ * Background jobs that one instance at a time may run (retention/purger.ts): a lease row per job, the
+ * last run's report (what `/readyz` and `storeStatus` show), and where the next run resumes.
+ */
+export const maintenance = table("maintenance", {
+  /** The job, e.g. "purger". */
+  name: text("name").primaryKey(),
+  /** The instance holding the lease, while it runs. */
+  owner: text("owner"),
+  leaseUntil: int64("lease_until"),
+  /** JSON: the last finished run (times, rows per table, space returned). */
+  lastRun: json("last_run"),
+  /** JSON: the job's own bookmarks (the purger's anonymization watermarks per service). */
+  state: json("state").notNull().default({}),
+  updatedAt: int64("updated_at").notNull(),
+});

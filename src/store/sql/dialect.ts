@@ -29,6 +29,8 @@ export interface Dialect {
    * `select … from ${d.rows([["key", "text"], ["n", "int"]])} as t`. Bind one array per column.
    */
   rows(columns: [name: string, type: "text" | "int"][]): string;
+  /** A query answering the database's size on disk as `bytes`, and the part free for reuse as `free`. */
+  readonly databaseSize: string;
   /** A bound boolean (SQLite has none: 0/1). */
   bool(v: boolean): number | boolean;
   /** A boolean read back. */
@@ -56,6 +58,7 @@ export const sqliteDialect: Dialect = {
     const others = rest.map((name) => `, json_extract(:${name}, '$[' || j.key || ']') as ${name}`).join("");
     return `(select j.value as ${first}${others} from json_each(:${first}) j)`;
   },
+  databaseSize: "select c.page_count * s.page_size as bytes, f.freelist_count * s.page_size as free from pragma_page_count() c, pragma_page_size() s, pragma_freelist_count() f",
   bool: (v) => (v ? 1 : 0),
   readBool: (v) => v === 1 || v === true,
   readJson: <T>(v: unknown) => JSON.parse(String(v)) as T,
@@ -75,6 +78,8 @@ export const pgDialect: Dialect = {
   contains: (e, p) => `strpos(${e}, ${p}::text) > 0`,
   inList: (p, type) => `(select unnest(${p}::${PG_TYPES[type]}[]))`,
   rows: (cols) => `(select * from unnest(${cols.map(([n, t]) => `:${n}::${PG_TYPES[t]}[]`).join(", ")}) as r(${cols.map(([n]) => n).join(", ")}))`,
+  // Dead rows are autovacuum's to reuse; there is no freelist to report.
+  databaseSize: "select pg_database_size(current_database()) as bytes, 0 as free",
   bool: (v) => v,
   readBool: (v) => v === true,
   readJson: <T>(v: unknown) => v as T,

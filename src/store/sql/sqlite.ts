@@ -25,14 +25,19 @@ export class SqliteDb implements Db {
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
+  /** True when opening rebuilt an existing file (VACUUM) to switch it to incremental auto-vacuum. */
+  readonly rebuiltForIncrementalVacuum: boolean;
 
   constructor(file: string) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     const sqlite = new Database(file);
-    // WAL lets readers run beside the single writer; busy_timeout makes a second process wait, not fail.
+    // busy_timeout makes a second process wait, not fail.
+    sqlite.pragma("busy_timeout = 5000");
+    // Before WAL: a new file takes auto_vacuum only until its header is first written.
+    this.rebuiltForIncrementalVacuum = file !== ":memory:" && useIncrementalVacuum(sqlite);
+    // WAL lets readers run beside the single writer.
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
-    sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
     // rate-limiter-flexible's SQLite limiter compiles its statements on every call: reuse them by text.
     cacheStatements(sqlite);
@@ -79,6 +84,15 @@ export class SqliteDb implements Db {
     this.sqlite.prepare("select 1").get();
   }
 
+  /** Hands up to `pages` free pages back to the file system (one short write); returns how many. */
+  vacuumStep(pages: number): number {
+    const free = () => this.sqlite.pragma("freelist_count", { simple: true }) as number;
+    const before = free();
+    if (before === 0) return 0;
+    this.sqlite.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+    return before - free();
+  }
+
   async close(): Promise<void> {
     if (this.sqlite.open) this.sqlite.close();
   }
@@ -110,4 +124,19 @@ export class SqliteDb implements Db {
     if (this.adhoc.size > ADHOC_CACHE) this.adhoc.delete(this.adhoc.keys().next().value!);
     return hit;
   }
+}
+
+/**
+ * Deleted rows leave free pages that SQLite reuses but never returns; `incremental_vacuum` (the
+ * purger's, in small steps) returns them, and needs `auto_vacuum = INCREMENTAL`. A new file takes the
+ * setting before its first table; an existing file is rebuilt once with VACUUM (which takes as long
+ * as copying the file, and as much free disk again). Returns whether it rebuilt one.
+ */
+function useIncrementalVacuum(sqlite: Database.Database): boolean {
+  if (sqlite.pragma("auto_vacuum", { simple: true }) === 2) return false;
+  const tables = (sqlite.prepare("select count(*) as n from sqlite_master").get() as { n: number }).n;
+  sqlite.pragma("auto_vacuum = INCREMENTAL");
+  if (tables === 0) return false;
+  sqlite.exec("VACUUM");
+  return true;
 }
