@@ -86,6 +86,8 @@ describe.each(storeBackends())("Operations store contract on $name", (backend) =
       const owner = first.some((d) => d.id === a1.id) ? "w1" : "w2";
       expect(await webhooks.reschedule(a1.id, owner, T0 + 5_000, 500, "HTTP 500", T0)).toBe(true);
       expect((await webhooks.claimDue("w1", T0 + 1_000, 10_000, 10)).map((d) => d.id)).toEqual([]);
+      // The next one due is a1's retry (b1's lease ends later), not a2, due now but waiting behind a1.
+      expect(await webhooks.nextDueAt()).toBe(T0 + 5_000);
       const again = await webhooks.claimDue("w1", T0 + 5_000, 10_000, 10);
       expect(again.map((d) => [d.id, d.attempts])).toEqual([[a1.id, 2]]);
       expect(await webhooks.finish(a1.id, "w2", "delivered", 200, null, T0 + 5_000)).toBe(false); // not its lease

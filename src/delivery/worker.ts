@@ -1,9 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { eventRows, type EventOutbox } from "../events/outbox.js";
 import type { EventPublisher } from "../events/types.js";
-import { requestContext, type Logger } from "../log.js";
+import type { Logger } from "../log.js";
 import type { DeliveryMetrics } from "../metrics.js";
 import { maskPhone } from "../phone.js";
 import type { AttemptWithVerification, DeliveryJobRow, DeliveryJobStore } from "../store/delivery.js";
@@ -11,11 +9,9 @@ import type { Store, VerificationRow } from "../store/types.js";
 import { DeliveryError, type DeliveryChannel } from "./channel.js";
 import { composeMessage } from "./compose.js";
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import { QueueRunner } from "./queue-runner.js";
 import { openCode } from "./seal.js";
 import { deliveryStatusEvent } from "./status-event.js";
-
-/** How long a notification waits for others to join its claim (ms): a batch, at a cost below any provider's latency. */
-const NOTIFY_BATCH_MS = 2;
 
 /**
  * What the domain sees of delivery. The lifecycle writes a delivery job in the same transaction as the
@@ -71,154 +67,45 @@ export interface WorkerOptions {
  * when its worker died or hung mid-send. The retry then carries the job id as Twilio's idempotency
  * token (`I-Twilio-Idempotency-Token`), so a request Twilio already accepted is not sent twice.
  */
-export class DeliveryWorker implements Dispatcher {
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+export class DeliveryWorker extends QueueRunner<DeliveryJobRow> implements Dispatcher {
   private readonly retry: RetryPolicy;
-  private readonly leaseMs: number;
-  private readonly concurrency: number;
-  private readonly inFlight = new Set<Promise<void>>();
-  private filling: Promise<void> | null = null;
-  private again = false;
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  /** The pending wake-up of {@link notify} (notifications within NOTIFY_BATCH_MS share it). */
-  private soon: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: WorkerOptions) {
+    // Claims, batches, slots and sleeping until the next job is due: the runner shared with webhooks.
+    super({ name: "delivery", queue: o.jobs, clock: o.clock, log: o.log, leaseMs: o.leaseMs ?? 30_000, concurrency: o.concurrency, maxSleepMs: o.maxSleepMs });
     this.retry = o.retry ?? DEFAULT_RETRY;
-    this.leaseMs = o.leaseMs ?? 30_000;
-    this.concurrency = o.concurrency ?? 8;
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.notify(); // jobs left by a previous run (or a dead instance) go first
-  }
-
-  notify(): void {
-    // Starts committed together wake the worker once, a couple of milliseconds later: one claim then
-    // takes all their jobs (a batch) instead of one claim, and one write transaction, per start.
-    if (this.soon) return;
-    this.soon = setTimeout(() => {
-      this.soon = undefined;
-      // Claims run outside the scope of the request that poked the worker: each job gets its own.
-      requestContext.exit(() => void this.fill());
-    }, NOTIFY_BATCH_MS);
-  }
-
-  async idle(): Promise<void> {
-    if (!this.running) return;
-    for (;;) {
-      await this.fill();
-      if (this.inFlight.size === 0) return;
-      await Promise.allSettled([...this.inFlight]);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.soon) clearTimeout(this.soon);
-    await this.filling;
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  /** Claims due jobs up to the free send slots; one claimer at a time, re-run when poked meanwhile. */
-  private fill(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (this.filling) {
-      this.again = true;
-      return this.filling;
-    }
-    this.filling = this.claimLoop()
-      .then(() => this.sleepUntilDue())
-      .finally(() => {
-        this.filling = null;
-      });
-    return this.filling;
-  }
-
-  /**
-   * Sets the one wake-up timer: when the next open job becomes claimable (the store knows: a retry's
-   * runAt, a lease's end), at most `maxSleepMs` away. A new job of this instance wakes it at once
-   * (`notify`); in between, nothing polls.
-   */
-  private async sleepUntilDue(): Promise<void> {
-    // Every send slot busy: the next one to finish wakes the worker (notify), no timer needed.
-    if (!this.running || this.inFlight.size >= this.concurrency) return;
-    const max = this.o.maxSleepMs ?? 30_000;
-    let wait = max;
-    try {
-      const at = await this.o.jobs.nextDueAt();
-      // A few ms at least: a job due now that another instance is claiming is not worth a busy loop.
-      if (at !== null) wait = Math.min(max, Math.max(5, at - this.o.clock.now()));
-    } catch (err) {
-      this.o.log.error("delivery: looking for the next due job failed", { error: String(err) });
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.notify(), wait);
-    this.timer.unref();
-  }
-
-  private async claimLoop(): Promise<void> {
-    try {
-      do {
-        this.again = false;
-        while (this.running && this.inFlight.size < this.concurrency) {
-          const free = this.concurrency - this.inFlight.size;
-          const jobs = await this.o.jobs.claimDue(this.owner, this.o.clock.now(), this.leaseMs, free);
-          for (const job of jobs) {
-            // The job runs in the scope of the request that created it: its log lines carry that id.
-            const run = () => this.run(job);
-            const p: Promise<void> = (job.requestId ? requestContext.run({ requestId: job.requestId }, run) : requestContext.exit(run)).finally(() => {
-              this.inFlight.delete(p);
-              this.notify();
-            });
-            this.inFlight.add(p);
-          }
-          if (jobs.length < free) break;
-        }
-      } while (this.again && this.running);
-    } catch (err) {
-      this.o.log.error("delivery: claiming jobs failed", { error: String(err) });
-    }
-  }
-
-  private async run(job: DeliveryJobRow): Promise<void> {
+  /** One claimed job: sent, rescheduled or given up (a throw, the database or a bug, leaves its lease to expire). */
+  protected async handle(job: DeliveryJobRow): Promise<void> {
     const { store, jobs, clock, log } = this.o;
-    try {
-      const v = await store.getVerification(job.verificationId);
-      const now = clock.now();
-      if (!v || v.status !== "PENDING" || v.expiresAt <= now) {
-        // No code for a verification that can no longer be approved (expired, canceled, approved …).
-        if (await jobs.finish(job.id, this.owner, { status: "canceled", error: `verification is ${v ? (v.status === "PENDING" ? "expired" : v.status) : "gone"}` }, now)) {
-          this.o.metrics?.attempt(job.channel, "canceled", null);
-          if (v) await jobs.recordAttemptStatus(job.sendAttemptId, { status: "canceled" });
-        }
-        return;
+    const v = await store.getVerification(job.verificationId);
+    const now = clock.now();
+    if (!v || v.status !== "PENDING" || v.expiresAt <= now) {
+      // No code for a verification that can no longer be approved (expired, canceled, approved …).
+      if (await jobs.finish(job.id, this.owner, { status: "canceled", error: `verification is ${v ? (v.status === "PENDING" ? "expired" : v.status) : "gone"}` }, now)) {
+        this.o.metrics?.attempt(job.channel, "canceled", null);
+        if (v) await jobs.recordAttemptStatus(job.sendAttemptId, { status: "canceled" });
       }
-      if (job.attempts > this.retry.maxAttempts) {
-        // Claimed again and again without an outcome: its worker keeps dying on it. Stop here.
-        return await this.giveUp(job, v, new DeliveryError(`no outcome after ${job.attempts - 1} tries`, false));
-      }
-      const service = await store.getService(v.serviceId);
-      if (!service || !job.sealedCode) return await this.giveUp(job, v, new DeliveryError("nothing to send", false));
-      const message = composeMessage(job, v, service, openCode(this.o.codeSecret, job.id, job.sealedCode));
-      let receipt;
-      try {
-        receipt = await this.o.channel.send(message);
-      } catch (err) {
-        return await this.failed(job, v, err instanceof DeliveryError ? err : new DeliveryError(String(err), true));
-      }
-      await jobs.finish(job.id, this.owner, { status: "sent", providerSid: receipt.providerSid }, clock.now());
-      this.o.metrics?.attempt(job.channel, "sent", null);
-      await jobs.recordAttemptStatus(job.sendAttemptId, { status: receipt.status, providerSid: receipt.providerSid });
-      log.debug("delivery: sent", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, providerSid: receipt.providerSid, attempt: job.attempts });
-    } catch (err) {
-      // The database or a bug, not the provider: leave the lease to expire, and the job to be retried.
-      log.error("delivery: job crashed", { jobId: job.id, error: err instanceof Error ? err.stack : String(err) });
+      return;
     }
+    if (job.attempts > this.retry.maxAttempts) {
+      // Claimed again and again without an outcome: its worker keeps dying on it. Stop here.
+      return await this.giveUp(job, v, new DeliveryError(`no outcome after ${job.attempts - 1} tries`, false));
+    }
+    const service = await store.getService(v.serviceId);
+    if (!service || !job.sealedCode) return await this.giveUp(job, v, new DeliveryError("nothing to send", false));
+    const message = composeMessage(job, v, service, openCode(this.o.codeSecret, job.id, job.sealedCode));
+    let receipt;
+    try {
+      receipt = await this.o.channel.send(message);
+    } catch (err) {
+      return await this.failed(job, v, err instanceof DeliveryError ? err : new DeliveryError(String(err), true));
+    }
+    await jobs.finish(job.id, this.owner, { status: "sent", providerSid: receipt.providerSid }, clock.now());
+    this.o.metrics?.attempt(job.channel, "sent", null);
+    await jobs.recordAttemptStatus(job.sendAttemptId, { status: receipt.status, providerSid: receipt.providerSid });
+    log.debug("delivery: sent", { jobId: job.id, to: maskPhone(v.to), channel: job.channel, providerSid: receipt.providerSid, attempt: job.attempts });
   }
 
   private async failed(job: DeliveryJobRow, v: VerificationRow, err: DeliveryError): Promise<void> {

@@ -67,6 +67,11 @@ export interface WebhookStore {
    * re-tests "due" on every row it takes, so two workers never hold the same delivery.
    */
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<WebhookDeliveryRow[]>;
+  /**
+   * When the next open delivery becomes claimable: the earliest head of a queue that is pending, or a
+   * lease's end; null when none is open. A delivery waiting behind its key's head is not due on its own.
+   */
+  nextDueAt(): Promise<number | null>;
   /** Final state (`delivered` or `failed`); guarded by `status = 'sending' AND lease_owner = owner`. */
   finish(id: string, owner: string, status: "delivered" | "failed", httpStatus: number | null, error: string | null, now: number): Promise<boolean>;
   /** Back to `pending` at `runAt` after a failed try; guarded like {@link finish}. */

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { systemClock, type Clock } from "../clock.js";
+import { QueueRunner } from "../delivery/queue-runner.js";
 import { backoffDelay, type RetryPolicy } from "../delivery/retry.js";
 import { seal, unseal } from "../delivery/seal.js";
 import { invalidParameter } from "../errors.js";
 import type { EventOutbox } from "../events/outbox.js";
 import type { EventPublisher, VerificationEvent } from "../events/types.js";
-import { currentRequestId, requestContext, type Logger } from "../log.js";
+import { currentRequestId, type Logger } from "../log.js";
 import type { ServiceWebhookRow, WebhookDeliveryRow, WebhookStore } from "../store/webhooks.js";
 import { orderKeyOf, WEBHOOK_EVENTS, webhookBody, webhookEventOf, type WebhookEvent } from "./events.js";
 import { newWebhookSecret, signWebhook } from "./signing.js";
@@ -31,8 +31,8 @@ export interface WebhooksOptions {
   retry?: RetryPolicy;
   /** Deliveries in flight at once. @default 8 */
   concurrency?: number;
-  /** Polling period for due retries and expired leases (ms). @default 1000 */
-  pollMs?: number;
+  /** The longest the worker sleeps between looks at the outbox (see QueueRunner). @default 30000 */
+  maxSleepMs?: number;
   /** Plain http:// endpoints are refused in production (secrets and events would travel in clear). */
   requireHttps?: boolean;
   /** Counts each try's outcome (metrics). */
@@ -49,26 +49,24 @@ const MAX_URL_LENGTH = 2048;
  * verification, and picked up by the next instance if this one dies. Requests wait for one more
  * INSERT in their transaction, never for the endpoint: a slow or dead one only delays its own queue.
  */
-export class Webhooks implements EventOutbox {
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+export class Webhooks extends QueueRunner<WebhookDeliveryRow> implements EventOutbox {
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly concurrency: number;
   /** The endpoints as last read (the publisher's test of whether an event was written). */
   private known: ReadonlyMap<string, ServiceWebhookRow> = new Map();
-  private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
-  private filling: Promise<void> | null = null;
-  private again = false;
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: WebhooksOptions) {
-    this.clock = o.clock ?? systemClock;
-    this.timeoutMs = o.timeoutMs ?? 5_000;
+    // The worker: claims, batches, slots and sleeping until the next delivery is due (the runner shared
+    // with delivery jobs). A claim must outlast one request, or a slow endpoint's delivery would be
+    // taken over mid-flight.
+    const timeoutMs = o.timeoutMs ?? 5_000;
+    const clock = o.clock ?? systemClock;
+    super({ name: "webhooks", queue: o.store, clock, log: o.log, leaseMs: 3 * timeoutMs + 1000, concurrency: o.concurrency, maxSleepMs: o.maxSleepMs });
+    this.clock = clock;
+    this.timeoutMs = timeoutMs;
     this.retry = o.retry ?? { maxAttempts: 12, baseDelayMs: 1_000, maxDelayMs: 3_600_000 };
-    this.concurrency = o.concurrency ?? 8;
   }
 
   // ---- admin ----
@@ -179,125 +177,57 @@ export class Webhooks implements EventOutbox {
     if (u.username || u.password) throw invalidParameter("url", "must not carry credentials");
   }
 
-  // ---- the worker ----
+  // ---- the worker (QueueRunner's loop) ----
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.timer = setInterval(() => this.notify(), this.o.pollMs ?? 1000);
-    this.timer.unref();
-    this.notify();
-  }
-
-  notify(): void {
-    requestContext.exit(() => void this.fill());
-  }
-
-  /** Resolves once every delivery due now was tried and none is in flight (tests, shutdown). */
-  async idle(): Promise<void> {
-    if (!this.running) return;
-    for (;;) {
-      await this.fill();
-      if (this.inFlight.size === 0) return;
-      await Promise.allSettled([...this.inFlight]);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearInterval(this.timer);
-    await this.filling;
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private fill(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (this.filling) {
-      this.again = true;
-      return this.filling;
-    }
-    this.filling = this.claimLoop().finally(() => {
-      this.filling = null;
-    });
-    return this.filling;
-  }
-
-  private async claimLoop(): Promise<void> {
-    try {
-      do {
-        this.again = false;
-        while (this.running && this.inFlight.size < this.concurrency) {
-          const free = this.concurrency - this.inFlight.size;
-          // A claim must outlast one request, or a slow endpoint's delivery would be taken over mid-flight.
-          const rows = await this.o.store.claimDue(this.owner, this.clock.now(), 3 * this.timeoutMs + 1000, free);
-          for (const row of rows) {
-            const run = () => this.send(row);
-            const p: Promise<void> = (row.requestId ? requestContext.run({ requestId: row.requestId }, run) : run()).finally(() => {
-              this.inFlight.delete(p);
-              this.notify(); // the next delivery of its key may be due now
-            });
-            this.inFlight.add(p);
-          }
-          if (rows.length < free) break;
-        }
-      } while (this.again && this.running);
-    } catch (err) {
-      this.o.log.error("webhooks: claiming deliveries failed", { error: String(err) });
-    }
-  }
-
-  private async send(row: WebhookDeliveryRow): Promise<void> {
+  /** One try of a claimed delivery: delivered, rescheduled with backoff, or given up. */
+  protected async handle(row: WebhookDeliveryRow): Promise<void> {
     const { store, log } = this.o;
-    try {
-      const endpoint = await store.getEndpoint(row.serviceId);
-      const now = () => this.clock.now();
-      if (!endpoint) {
-        await store.finish(row.id, this.owner, "failed", null, "the service has no webhook any more", now());
-        return;
-      }
-      const secret = unseal(this.o.codeSecret, "webhook-secret:v1", row.serviceId, endpoint.sealedSecret);
-      const timestamp = Math.floor(now() / 1000);
-      let status: number | null = null;
-      let error: string | null = null;
-      try {
-        const res = await fetch(endpoint.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "verify-guard-webhooks/1",
-            "webhook-id": row.id,
-            "webhook-timestamp": String(timestamp),
-            "webhook-signature": signWebhook(secret, row.id, timestamp, row.payload),
-          },
-          body: row.payload,
-          redirect: "manual",
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        status = res.status;
-        await res.body?.cancel().catch(() => undefined);
-        if (res.status >= 200 && res.status < 300) {
-          await store.finish(row.id, this.owner, "delivered", status, null, now());
-          this.o.onAttempt?.("delivered", status);
-          log.debug("webhook: delivered", { id: row.id, type: row.eventType, status, attempt: row.attempts });
-          return;
-        }
-        error = `HTTP ${res.status}`;
-      } catch (err) {
-        error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      }
-      if (row.attempts >= this.retry.maxAttempts) {
-        await store.finish(row.id, this.owner, "failed", status, error, now());
-        this.o.onAttempt?.("failed", status);
-        log.warn("webhook: failed for good", { id: row.id, serviceId: row.serviceId, type: row.eventType, attempts: row.attempts, status, error });
-        return;
-      }
-      const delay = backoffDelay(this.retry, row.attempts);
-      await store.reschedule(row.id, this.owner, now() + delay, status, error ?? "failed", now());
-      this.o.onAttempt?.("retry", status);
-      log.info("webhook: will retry", { id: row.id, serviceId: row.serviceId, type: row.eventType, attempt: row.attempts, retryInMs: delay, status, error });
-    } catch (err) {
-      // The database or a bug: leave the lease to expire and the delivery to be tried again.
-      log.error("webhooks: delivery crashed", { id: row.id, error: err instanceof Error ? err.stack : String(err) });
+    const owner = this.owner;
+    const endpoint = await store.getEndpoint(row.serviceId);
+    const now = () => this.clock.now();
+    if (!endpoint) {
+      await store.finish(row.id, owner, "failed", null, "the service has no webhook any more", now());
+      return;
     }
+    const secret = unseal(this.o.codeSecret, "webhook-secret:v1", row.serviceId, endpoint.sealedSecret);
+    const timestamp = Math.floor(now() / 1000);
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(endpoint.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "verify-guard-webhooks/1",
+          "webhook-id": row.id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signWebhook(secret, row.id, timestamp, row.payload),
+        },
+        body: row.payload,
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        await store.finish(row.id, owner, "delivered", status, null, now());
+        this.o.onAttempt?.("delivered", status);
+        log.debug("webhook: delivered", { id: row.id, type: row.eventType, status, attempt: row.attempts });
+        return;
+      }
+      error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    if (row.attempts >= this.retry.maxAttempts) {
+      await store.finish(row.id, owner, "failed", status, error, now());
+      this.o.onAttempt?.("failed", status);
+      log.warn("webhook: failed for good", { id: row.id, serviceId: row.serviceId, type: row.eventType, attempts: row.attempts, status, error });
+      return;
+    }
+    const delay = backoffDelay(this.retry, row.attempts);
+    await store.reschedule(row.id, owner, now() + delay, status, error ?? "failed", now());
+    this.o.onAttempt?.("retry", status);
+    log.info("webhook: will retry", { id: row.id, serviceId: row.serviceId, type: row.eventType, attempt: row.attempts, retryInMs: delay, status, error });
   }
 }

@@ -34,6 +34,11 @@ const q = {
      and ((status = 'pending' and run_at <= :now) or (status = 'sending' and lease_until <= :now))
      returning ${W}`,
   ),
+  /** Each part by its own index range: the first pending head by run_at, the earliest lease's end. */
+  nextDue: query<object, { pending: number | null; lease: number | null }>(
+    `select (select run_at from webhook_deliveries w where status = 'pending' and ${HEAD} order by run_at limit 1) as pending,
+            (select min(lease_until) from webhook_deliveries where status = 'sending') as lease`,
+  ),
   finish: query<{ id: string; owner: string; status: string; httpStatus: number | null; error: string | null; now: number }>(
     `update webhook_deliveries set status = :status, lease_owner = null, lease_until = null, last_status = :httpStatus, last_error = :error, updated_at = :now where ${OWNED}`,
   ),
@@ -102,6 +107,12 @@ export class SqlWebhookStore implements WebhookStore {
 
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
     return this.db.all(q.claim, { owner, now, leaseUntil: now + leaseMs, limit });
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const r = await this.db.get(q.nextDue, {});
+    const at = [r?.pending, r?.lease].filter((x): x is number => x !== null && x !== undefined);
+    return at.length ? Math.min(...at) : null;
   }
 
   async finish(id: string, owner: string, status: "delivered" | "failed", httpStatus: number | null, error: string | null, now: number): Promise<boolean> {
