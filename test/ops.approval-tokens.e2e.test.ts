@@ -13,6 +13,7 @@ import {
   startVerification,
   type TestServer,
 } from "./helpers/harness.js";
+import { adminTwilio } from "./helpers/twilio-client.js";
 
 const CHECK_TOKEN = `mutation($input: CheckVerificationInput!) { checkVerification(input: $input) { id status valid approvalToken } }`;
 const REDEEM = `mutation($token: String!, $serviceId: ID) { redeemApprovalToken(token: $token, serviceId: $serviceId) { serviceId verificationId to channel approvedAt expiresAt } }`;
@@ -49,6 +50,39 @@ describe("approval tokens", () => {
   });
   afterAll(async () => {
     await s?.close();
+  });
+
+  it("puts it on the Twilio-compatible REST check as approval_token, an extension field the SDK's VerificationCheck drops", async () => {
+    const client = await adminTwilio(s);
+    const checks = client.verify.v2.services(serviceId).verificationChecks;
+    const pending = async () => {
+      const to = freshMobile();
+      await startVerification(s, { serviceId, to });
+      return { to, code: await latestCode(s, to) };
+    };
+    // The SDK's own call: it works unchanged, and its VerificationCheck has no field for the token...
+    const a = await pending();
+    const check = await checks.create({ to: a.to, code: a.code });
+    expect(check.status).toBe("approved");
+    expect(Object.keys(check.toJSON())).not.toContain("approvalToken");
+    // ...but the response it read carries it (the SDK keeps the last one on its httpClient).
+    const last = client.httpClient.lastResponse as { body: string | { approval_token?: string } };
+    const body = typeof last.body === "string" ? (JSON.parse(last.body) as { approval_token?: string }) : last.body;
+    expect((await verify(body.approval_token!)).payload).toMatchObject({ sub: a.to, verification_sid: check.sid });
+
+    // client.request, the SDK's way to a field it does not model, reads it directly.
+    const b = await pending();
+    const res = await client.request({ method: "post", uri: `https://verify.twilio.com/v2/Services/${serviceId}/VerificationCheck`, data: { To: b.to, Code: b.code } });
+    expect(res.statusCode).toBe(201);
+    const approved = res.body as { sid: string; status: string; approval_token: string };
+    expect(approved.status).toBe("approved");
+    const { payload } = await verify(approved.approval_token);
+    expect(payload).toMatchObject({ sub: b.to, phone_number: b.to, verification_sid: approved.sid, service_sid: serviceId });
+
+    // A check that does not approve answers null.
+    const c = await pending();
+    const wrong = await client.request({ method: "post", uri: `https://verify.twilio.com/v2/Services/${serviceId}/VerificationCheck`, data: { To: c.to, Code: c.code === "000000" ? "111111" : "000000" } });
+    expect(wrong.body).toMatchObject({ status: "pending", valid: false, approval_token: null });
   });
 
   it("returns a token with the approval's facts that jose verifies against the JWKS endpoint", async () => {

@@ -95,8 +95,12 @@ export function verificationJson(v: VerificationRow, attempts: SendAttemptRow[],
   };
 }
 
-/** A VerificationCheck: the verification after the check. */
-export function verificationCheckJson(v: VerificationRow, valid: boolean, c: ViewContext): Record<string, unknown> {
+/**
+ * A VerificationCheck: the verification after the check. `approval_token` is verify-guard's extension
+ * (not in Twilio's response): the signed token an approving check issues for the app's backend
+ * (docs/operations.md#approval-tokens), null otherwise.
+ */
+export function verificationCheckJson(v: VerificationRow, valid: boolean, approvalToken: string | null, c: ViewContext): Record<string, unknown> {
   return {
     sid: v.id,
     service_sid: v.serviceId,
@@ -110,6 +114,7 @@ export function verificationCheckJson(v: VerificationRow, valid: boolean, c: Vie
     date_created: isoTime(v.createdAt),
     date_updated: isoTime(v.updatedAt),
     sna_attempts_error_codes: [],
+    approval_token: approvalToken,
   };
 }
 

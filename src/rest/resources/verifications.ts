@@ -115,10 +115,10 @@ export function mountVerifications(r: Router): void {
     const serviceId = req.params.serviceSid!;
     const caller = requireServiceAccess(c.caller, serviceId);
     const p = readParams(formOf(req), CHECK, { required: ["Code"], unsupported: ["SnaClientToken"] });
-    const { verification, valid } = await c.app.lifecycle.check(
+    const { verification, valid, approvalToken } = await c.app.lifecycle.check(
       { serviceId, to: p.To, verificationId: p.VerificationSid, code: p.Code!, amount: p.Amount, payee: p.Payee },
       { caller, ip: c.ip },
     );
-    res.status(201).json(verificationCheckJson(verification, valid, c.view));
+    res.status(201).json(verificationCheckJson(verification, valid, approvalToken, c.view));
   });
 }
