@@ -26,7 +26,6 @@ import { createLogger, type Logger } from "./log.js";
 import { openStreams } from "./events/stream.js";
 import { createMetricsServer, mountMetrics } from "./http/metrics.js";
 import { gaugeOf, Metrics } from "./metrics.js";
-import { MICROS_PER_USD } from "./risk/prices.js";
 import { ApprovalTokens } from "./verification/approval-tokens.js";
 import { DeliveryAlerts } from "./alerts/delivery-alerts.js";
 import { Webhooks } from "./webhooks/webhooks.js";
@@ -113,7 +112,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // timed (verify_guard_store_duration_seconds); recorded decisions and charged spend are counted.
   const database = await openDatabase(config.database);
   // A request's decision row and its shadowed spend charge commit with the request (store.commit*).
-  const chargedSpend = (w: RiskWrites) => w.spend && metrics.spend.inc({ service: w.spend.serviceId, share: "default" }, w.spend.usdMicros / MICROS_PER_USD);
+  const chargedSpend = (w: RiskWrites) => w.spend && metrics.spent(w.spend.serviceId, w.spend.usdMicros, w.spend.capped === true);
   const store: Store = metrics.timed("verifications", database.store, {
     insertDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row),
     commitDecision: (_: void, row: RiskDecisionRow) => metrics.decision(row),
@@ -125,10 +124,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   const deliveryJobs = metrics.timed("delivery", database.delivery);
   const limitsStore = metrics.timed("limits", database.limits, {
-    reserveSpend: (r: { reserved: boolean }, input: { serviceId: string; usdMicros: number }) => {
-      if (r.reserved) metrics.spend.inc({ service: input.serviceId, share: "default" }, input.usdMicros / MICROS_PER_USD);
+    // A reservation of the capped share names its cap; an unreserved charge says `capped`.
+    reserveSpend: (r: { reserved: boolean }, input: { serviceId: string; usdMicros: number; capMicros?: number | null }) => {
+      if (r.reserved) metrics.spent(input.serviceId, input.usdMicros, input.capMicros != null);
     },
-    addSpend: (_: void, input: { serviceId: string; usdMicros: number }) => metrics.spend.inc({ service: input.serviceId, share: "default" }, input.usdMicros / MICROS_PER_USD),
+    addSpend: (_: void, input: { serviceId: string; usdMicros: number; capped?: boolean }) => metrics.spent(input.serviceId, input.usdMicros, input.capped === true),
   });
   const fraudStore = metrics.timed("fraud", database.fraud);
   // REDIS_URL: limits, detector counters and events shared by every instance; otherwise in-process.

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventPublisher, VerificationEvent } from "./events/types.js";
+import { MICROS_PER_USD } from "./risk/prices.js";
 import type { RiskDecisionRow } from "./store/types.js";
 
 /**
@@ -123,7 +124,7 @@ export class Metrics implements DeliveryMetrics {
     });
     this.spend = new Counter({
       name: "verify_guard_spend_usd_total",
-      help: "Estimated spend charged to the daily budget, US dollars, by service and budget share.",
+      help: "Estimated spend charged to the daily budget, US dollars, by service and budget share (protected, capped).",
       labelNames: ["service", "share"],
       registers,
     });
@@ -187,6 +188,14 @@ export class Metrics implements DeliveryMetrics {
       default:
         return;
     }
+  }
+
+  /**
+   * Spend charged to a service's daily budget (a reservation, or a charge the guard did not reserve
+   * for), by the share it drew on: `capped` (MONITOR, new and unconverted destinations) or `protected`.
+   */
+  spent(serviceId: string, usdMicros: number, capped: boolean): void {
+    this.spend.inc({ service: serviceId, share: capped ? "capped" : "protected" }, usdMicros / MICROS_PER_USD);
   }
 
   /** Counts a recorded risk decision (and what shadowed stages would have done). */

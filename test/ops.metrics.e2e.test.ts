@@ -52,6 +52,8 @@ describe("GET /metrics after known traffic", () => {
     await standin.start();
     s = await startServer({ env: twilioEnv(standin, { METRICS_TOKEN: TOKEN }) });
     serviceId = await createCoreService(s);
+    // GB sends draw on the protected share of the budget; Iceland's (MONITOR, new) on the capped one.
+    ok(await s.gql(`mutation($s: ID!, $p: [GeoPermissionInput!]!) { setGeoPermissions(serviceId: $s, permissions: $p) { country } }`, { s: serviceId, p: [{ country: "GB", channel: "SMS", permission: "ALLOW" }] }));
   });
   afterAll(async () => {
     await s?.close();
@@ -115,10 +117,13 @@ describe("GET /metrics after known traffic", () => {
     expect(value(m, "verify_guard_delivery_callbacks_total", { channel: "SMS", status: "delivered" })).toBe(1);
     expect(value(m, "verify_guard_delivery_callbacks_total", { channel: "SMS", status: "undelivered", error_code: "30003" })).toBe(1);
 
-    // Spend: the metric is what the budget ledger holds.
-    const [spend] = queryDb<{ micros: number }>(s, "select sum(usd_micros) as micros from spend_daily where service_id = ?", serviceId);
-    expect(Number(spend!.micros)).toBeGreaterThan(0);
-    expect(value(m, "verify_guard_spend_usd_total", { service: serviceId, share: "default" })).toBeCloseTo(Number(spend!.micros) / 1e6, 6);
+    // Spend: the metric is what the budget ledger holds, per share.
+    const [spend] = queryDb<{ micros: number; capped: number }>(s, "select sum(usd_micros) as micros, sum(capped_usd_micros) as capped from spend_daily where service_id = ?", serviceId);
+    const [total, capped] = [Number(spend!.micros), Number(spend!.capped)];
+    expect(capped).toBeGreaterThan(0); // Iceland's send
+    expect(total - capped).toBeGreaterThan(0); // the GB sends
+    expect(value(m, "verify_guard_spend_usd_total", { service: serviceId, share: "capped" })).toBeCloseTo(capped / 1e6, 6);
+    expect(value(m, "verify_guard_spend_usd_total", { service: serviceId, share: "protected" })).toBeCloseTo((total - capped) / 1e6, 6);
 
     // Latency histograms of the store and the limiter, and process metrics.
     // One transaction per start (store.commitStart): the verification, its send, the decision, the counts.
