@@ -87,8 +87,9 @@ async function main(): Promise<void> {
     results.micro = micro;
     rows.push(microRow("Risk pipeline alone, START", micro.pipelineStart));
     rows.push(microRow("Risk pipeline alone, CHECK", micro.pipelineCheck));
-    rows.push(microRow("Limiter decision (limits stage: IP + number)", micro.limitsStage));
-    rows.push(microRow("Limiter: one sliding-window consume", micro.limiterConsume));
+    rows.push(microRow("Limiter decision (limits stage: IP + number), its read included", micro.limitsStage));
+    rows.push(microRow("Limiter decision from the request's read (IP + number)", micro.limitsDecision));
+    rows.push(microRow("Limits taken: the commit's bounded upsert (IP + number), own transaction", micro.limitsTake));
     const stages = (ts: StageTiming[]) => ts.map((t) => `${t.stage} ${fmt.us(t.meanUs)}`).join(" · ");
     notes.push(`Risk pipeline by stage, mean µs per decision:\n  START: ${stages(micro.stagesStart)}\n  CHECK: ${stages(micro.stagesCheck)}`);
   }

@@ -168,8 +168,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     leaseMs: Math.max(30_000, 3 * config.TWILIO_TIMEOUT_MS),
     metrics,
   });
-  // Limiter counters: Redis when REDIS_URL is set (shared by every instance), else the database's.
-  const limiter = metrics.timed("limiter", new SlidingWindowLimiter(redis ? redisCounters(redis.client, redis.prefix) : database.counters, clock));
+  // Rate limits: consumed in Redis when REDIS_URL is set (shared by every instance, through
+  // rate-limiter-flexible); else decided from the request's batched read and taken in its commit.
+  const limiter = redis ? metrics.timed("limiter", new SlidingWindowLimiter(redisCounters(redis.client, redis.prefix), clock)) : "commit";
   const prices = new PriceTable(limitsStore);
   // Fraud stages' window counters: Redis when REDIS_URL is set (detectors see every instance's traffic), else the database's.
   const windowCounter = redis ? new RedisWindowCounter(redis.client, redis.prefix, { log }) : database.windowCounter;

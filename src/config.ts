@@ -87,7 +87,7 @@ export const EnvSchema = z.object({
   LIMIT_CHECKS_PER_NUMBER: limitVar("10/3600"),
   /** Wrong checks of a phone number per service from anywhere: the ceiling against guessers spread over many addresses. @default "100/86400" */
   LIMIT_FAILED_CHECKS_PER_NUMBER: limitVar("100/86400"),
-  /** What the limits stage does when the limiter store fails: `closed` refuses (20503), `open` lets through. @default "closed" */
+  /** What the limits stage does when the limiter's Redis (REDIS_URL) fails: `closed` refuses (20503), `open` lets through. @default "closed" */
   LIMITER_FAILURE_MODE: z.enum(["closed", "open"]).default("closed"),
   /** Daily spend budget per service in US cents, unless the service sets its own. @default 5000 */
   SPEND_DAILY_BUDGET_CENTS: z.coerce.number().int().min(0).max(100_000_000).default(5000),

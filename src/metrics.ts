@@ -95,7 +95,7 @@ export class Metrics implements DeliveryMetrics {
       labelNames: ["stage", "code"],
       registers,
     });
-    this.limiterSeconds = new Histogram({ name: "verify_guard_limiter_duration_seconds", help: "Rate-limiter calls.", labelNames: ["op"], buckets: FAST_BUCKETS, registers });
+    this.limiterSeconds = new Histogram({ name: "verify_guard_limiter_duration_seconds", help: "Rate-limiter calls to Redis (REDIS_URL; without it the limits are taken in the request's commit).", labelNames: ["op"], buckets: FAST_BUCKETS, registers });
     this.storeSeconds = new Histogram({
       name: "verify_guard_store_duration_seconds",
       help: "Store calls, by store (verifications, delivery, fraud, limits, approvals) and method.",

@@ -130,7 +130,7 @@ describe.each(storeBackends())("Operations store contract on $name", (backend) =
       // Checks (with their decision rows), final moves and the expiry sweep: the row stays as it was.
       const v = (await pending()).fresh;
       const check = (matched: boolean, events: EventRows<VerificationRow>) =>
-        store.commitCheck({ id: v.id, matched, maxCheckAttempts: 5, now: T0, decision: decisionRow(sid, { kind: "CHECK", verificationId: v.id }), writes: noWrites(), onApproved: noWrites(), events });
+        store.commitCheck({ id: v.id, matched, maxCheckAttempts: 5, now: T0, decision: decisionRow(sid, { kind: "CHECK", verificationId: v.id }), writes: noWrites(), approved: noWrites(), events });
       await expect(check(true, clash)).rejects.toThrow();
       await expect(check(false, clash)).rejects.toThrow();
       await expect(store.setFinalStatus(v.id, "CANCELED", T0, clash)).rejects.toThrow();

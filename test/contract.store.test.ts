@@ -178,7 +178,7 @@ describe.each(storeBackends())("Store contract on $name", (backend) => {
       expect(await other.recordWrongCheck(input.fresh.id, 3, T0 + 2)).toMatchObject(spent);
       const decision = decisionRow(s.id, { kind: "CHECK", verificationId: input.fresh.id });
       const none = { counts: [] };
-      expect(await store.commitCheck({ id: input.fresh.id, matched: true, maxCheckAttempts: 3, now: T0 + 2, decision, writes: none, onApproved: none })).toMatchObject(spent);
+      expect(await store.commitCheck({ id: input.fresh.id, matched: true, maxCheckAttempts: 3, now: T0 + 2, decision, writes: none, approved: none })).toMatchObject(spent);
       expect(await store.getVerification(input.fresh.id)).toMatchObject({ status: "PENDING", checkAttempts: 3 });
     });
 

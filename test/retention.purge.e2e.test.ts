@@ -114,12 +114,18 @@ describe.each(backends)("retention on $name", (b) => {
     expect(hooks).toBe(10); // service A's verifications
     await rawSql(s, "update webhook_deliveries set run_at = run_at - $1, updated_at = updated_at - $1 where order_key in (select id from verifications where to_number in ($2, $3))", [25 * HOUR, a1, a2]);
     await rawSql(s, "insert into rate_limits (key, points, expire) values ($1, 1, $2), ($3, 1, $4)", ["test:gone", wall - 1_000, "test:live", wall + HOUR]);
-    const counters = await count("risk_counters where bucket < $1", [T0 + HOUR]);
+    // The detectors' buckets (named by when they start), and the rate-limit windows the starts and
+    // checks took (`vg:` keys, named by when they stop mattering: the end of the next window).
+    const detector = "risk_counters where key not like 'vg:%' and bucket < $1";
+    const counters = await count(detector, [T0 + HOUR]);
     expect(counters).toBeGreaterThan(0);
+    const windows = await count("risk_counters where key like 'vg:%'");
+    expect(windows).toBeGreaterThan(0);
 
     await at(23 * HOUR);
     expect(await count("delivery_jobs")).toBe(jobs);
-    expect(await count("risk_counters where bucket < $1", [T0 + HOUR])).toBe(counters);
+    expect(await count(detector, [T0 + HOUR])).toBe(counters);
+    expect(await count("risk_counters where key like 'vg:%'")).toBe(windows);
     expect(await count("webhook_deliveries")).toBe(hooks - 2);
     expect(await count("rate_limits where key like 'test:%'")).toBe(1);
 
@@ -131,9 +137,14 @@ describe.each(backends)("retention on $name", (b) => {
     const r = await purge();
     expect(await count("delivery_jobs")).toBe(1); // the one just sent
     expect(r.tables.delivery_jobs).toEqual({ deleted: jobs, anonymized: 0 });
-    expect(await count("risk_counters where bucket < $1", [T0 + HOUR])).toBe(0);
+    expect(await count(detector, [T0 + HOUR])).toBe(0);
     expect(await count("risk_counters where bucket >= $1", [T0 + 24 * HOUR])).toBeGreaterThan(0);
     expect(await count("rate_limits where key = 'test:live'")).toBe(1);
+    // A rate-limit window goes as a detector bucket does, the same horizon after it stopped mattering:
+    // by 26 h, the 10-minute and hourly windows of T0 (ended by T0 + 1 h 40 min), not the day-long ones.
+    await at(26 * HOUR);
+    expect(await count("risk_counters where key like 'vg:%' and bucket < $1", [T0 + 2 * HOUR])).toBe(0);
+    expect(await count("risk_counters where key like 'vg:%' and bucket >= $1", [T0 + DAY])).toBeGreaterThan(0);
     // The rest is inside its retention: untouched.
     expect(await count("verifications")).toBe(12);
     expect(await count("send_attempts")).toBe(12);

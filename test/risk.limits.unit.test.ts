@@ -1,16 +1,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { ipGroup } from "../src/risk/ip-group.js";
-import { consumeAll, LimiterUnavailableError, memoryCounters, SlidingWindowLimiter, type Counters } from "../src/risk/limiter.js";
+import { LimiterUnavailableError, memoryCounters, SlidingWindowLimiter } from "../src/risk/limiter.js";
+import { redisCounters } from "../src/risk/limiter-redis.js";
 import { numberKeyer } from "../src/risk/number-key.js";
 import { limitKeys, limitsStage, type LimitsOptions } from "../src/risk/stages/limits.js";
-import type { Decision, RiskContext } from "../src/risk/types.js";
-import { limiterCounters } from "../src/store/open.js";
-import { SqliteDb } from "../src/store/sql/sqlite.js";
-import type { Role, ServiceRow } from "../src/store/types.js";
+import { asNotFailure, type Decision, type RiskContext, type RiskStage } from "../src/risk/types.js";
+import { CounterReads } from "../src/risk/window-counter.js";
+import { openDatabase, type Database } from "../src/store/open.js";
+import { incrementCounters } from "../src/store/queries/window-counter.js";
+import { CommitRefused, type Role, type ServiceRow } from "../src/store/types.js";
+import { atOnce, inTheCommit, type Limits } from "./helpers/counter-backends.js";
 import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { serviceRow } from "./helpers/store-fixtures.js";
 
@@ -38,97 +42,142 @@ describe("ipGroup: the unit an address is limited by", () => {
   });
 });
 
-/** A temp SQLite file with the real migrations, for the embedded counters. */
-function tempDb() {
+/** A temp SQLite file with the real migrations, for the database's counters. */
+async function tempDb(): Promise<{ database: Database; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "vg-limits-"));
-  const store = new SqliteDb(join(dir, "verify.db"));
-  return { store, close: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
+  const database = await openDatabase({ kind: "sqlite", file: join(dir, "verify.db") });
+  return { database, close: async () => (await database.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
 describe.each([
-  ["SQLite counters", "sqlite"],
-  ["memory counters", "memory"],
-] as const)("SlidingWindowLimiter over %s", (_name, backend) => {
+  ["the database's counters (taken in the commit)", "sqlite"],
+  ["memory counters (consumed at once)", "memory"],
+] as const)("sliding-window limits over %s", (_name, backend) => {
   let clock: ManualClock;
-  let db: ReturnType<typeof tempDb> | null;
-  let limiter: SlidingWindowLimiter;
+  let db: Awaited<ReturnType<typeof tempDb>> | null;
+  let limiter: Limits;
   const spec = { max: 5, windowMs: 10 * MIN };
+  const consume = (key: string, points = 1, s = spec) => limiter.consumeAll([{ key, points, spec: s }]);
 
-  beforeEach(() => {
+  beforeEach(async () => {
     // Start exactly on a window boundary so the arithmetic below is easy to follow.
     clock = new ManualClock(Math.ceil(Date.UTC(2026, 0, 1) / spec.windowMs) * spec.windowMs);
-    db = backend === "sqlite" ? tempDb() : null;
-    const counters: Counters = db ? limiterCounters(db.store) : memoryCounters();
-    limiter = new SlidingWindowLimiter(counters, clock);
+    db = backend === "sqlite" ? await tempDb() : null;
+    limiter = db ? inTheCommit(db.database, clock) : atOnce(new SlidingWindowLimiter(memoryCounters(), clock));
   });
-  afterEach(() => db?.close());
+  afterEach(async () => db?.close());
 
   it("allows max requests in a window and refuses the next with a retry time", async () => {
-    for (let i = 0; i < 5; i++) expect((await limiter.consume("k", 1, spec)).allowed).toBe(true);
-    const refused = await limiter.consume("k", 1, spec);
-    expect(refused.allowed).toBe(false);
+    for (let i = 0; i < 5; i++) expect((await consume("k")).allowed).toBe(true);
+    const refused = await consume("k");
+    if (refused.allowed) throw new Error("the sixth was allowed");
     expect(refused.retryAfterMs).toBeGreaterThan(0);
     expect(refused.retryAfterMs).toBeLessThanOrEqual(2 * spec.windowMs);
   });
 
   it("does not count refused requests, so hammering does not push the window out", async () => {
-    for (let i = 0; i < 5; i++) await limiter.consume("k", 1, spec);
-    for (let i = 0; i < 50; i++) expect((await limiter.consume("k", 1, spec)).allowed).toBe(false);
+    for (let i = 0; i < 5; i++) await consume("k");
+    for (let i = 0; i < 50; i++) expect((await consume("k")).allowed).toBe(false);
     clock.advance(2 * spec.windowMs);
-    for (let i = 0; i < 5; i++) expect((await limiter.consume("k", 1, spec)).allowed).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await consume("k")).allowed).toBe(true);
   });
 
   it("does not let a second burst through just after a window boundary", async () => {
     clock.advance(spec.windowMs - 1_000); // one second before the boundary
-    for (let i = 0; i < 5; i++) expect((await limiter.consume("k", 1, spec)).allowed).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await consume("k")).allowed).toBe(true);
     clock.advance(2_000); // one second after it: a fixed window would allow 5 more here
-    expect((await limiter.consume("k", 1, spec)).allowed).toBe(false);
+    expect((await consume("k")).allowed).toBe(false);
   });
 
   it("lets the request through exactly when retryAfterMs says, not before", async () => {
     clock.advance(spec.windowMs / 2);
-    for (let i = 0; i < 5; i++) await limiter.consume("k", 1, spec);
-    const refused = await limiter.consume("k", 1, spec);
-    expect(refused.allowed).toBe(false);
+    for (let i = 0; i < 5; i++) await consume("k");
+    const refused = await consume("k");
+    if (refused.allowed) throw new Error("the sixth was allowed");
     clock.advance(refused.retryAfterMs - 1_000);
-    expect((await limiter.consume("k", 1, spec)).allowed).toBe(false);
+    expect((await consume("k")).allowed).toBe(false);
     clock.advance(1_000);
-    expect((await limiter.consume("k", 1, spec)).allowed).toBe(true);
+    expect((await consume("k")).allowed).toBe(true);
   });
 
   it("keeps keys apart", async () => {
-    for (let i = 0; i < 5; i++) await limiter.consume("a", 1, spec);
-    expect((await limiter.consume("a", 1, spec)).allowed).toBe(false);
-    expect((await limiter.consume("b", 1, spec)).allowed).toBe(true);
+    for (let i = 0; i < 5; i++) await consume("a");
+    expect((await consume("a")).allowed).toBe(false);
+    expect((await consume("b")).allowed).toBe(true);
   });
 
   it("lets exactly max of many concurrent requests through", async () => {
-    const results = await Promise.all(Array.from({ length: 30 }, () => limiter.consume("k", 1, spec)));
+    const results = await Promise.all(Array.from({ length: 30 }, () => consume("k")));
     expect(results.filter((r) => r.allowed)).toHaveLength(5);
   });
 
-  it("consumeAll gives back what it took when a later limit refuses", async () => {
+  it("takes several limits all or nothing: a later limit's refusal leaves the others untouched", async () => {
     const roomy = { max: 10, windowMs: 10 * MIN };
     const tight = { max: 1, windowMs: 10 * MIN };
     const items = [
       { key: "roomy", spec: roomy },
       { key: "tight", spec: tight },
     ];
-    expect(await consumeAll(limiter, items)).toEqual({ allowed: true });
-    const refused = await consumeAll(limiter, items);
-    expect(refused).toMatchObject({ allowed: false, index: 1 });
-    // The refused request's point on "roomy" was given back: 9 more fit, not 8.
-    for (let i = 0; i < 9; i++) expect((await limiter.consume("roomy", 1, roomy)).allowed).toBe(true);
-    expect((await limiter.consume("roomy", 1, roomy)).allowed).toBe(false);
+    expect((await limiter.consumeAll(items)).allowed).toBe(true);
+    expect(await limiter.consumeAll(items)).toMatchObject({ allowed: false, index: 1 });
+    // The refused request's point on "roomy" was given back (or never taken): 9 more fit, not 8.
+    for (let i = 0; i < 9; i++) expect((await consume("roomy", 1, roomy)).allowed).toBe(true);
+    expect((await consume("roomy", 1, roomy)).allowed).toBe(false);
   });
 });
 
-describe("SlidingWindowLimiter when its store fails", () => {
-  it("throws LimiterUnavailableError (not a refusal) when the SQLite file is closed", async () => {
-    const db = tempDb();
-    const limiter = new SlidingWindowLimiter(limiterCounters(db.store), new ManualClock());
-    db.close();
-    await expect(limiter.consume("k", 1, { max: 5, windowMs: MIN })).rejects.toBeInstanceOf(LimiterUnavailableError);
+describe("the database's limit windows", () => {
+  it("keep a window's row while it is read: the purger's counter cutoff (here 48 h) leaves a 3-day window's until the next one ends", async () => {
+    const db = await tempDb();
+    try {
+      const long = { max: 2, windowMs: 3 * 24 * 3_600_000 };
+      const clock = new ManualClock(Math.ceil(Date.UTC(2026, 0, 1) / long.windowMs) * long.windowMs);
+      const l = inTheCommit(db.database, clock);
+      const take = () => l.consumeAll([{ key: "long", spec: long }]);
+      expect((await take()).allowed).toBe(true);
+      expect((await take()).allowed).toBe(true);
+      // 3.3 days on: the first window started 79 h ago and still weighs 90 % (1.8 of 2 carried).
+      const purge = () => db.database.retention.deleteCountersBefore(clock.now() - 48 * 3_600_000, 10_000);
+      clock.advance(1.1 * long.windowMs);
+      await purge();
+      expect((await take()).allowed).toBe(false);
+      clock.advance(long.windowMs); // its weight is gone with the next window: a fresh count
+      await purge();
+      expect((await take()).allowed).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuse a commit that the bound no longer fits, and write nothing of it", async () => {
+    const db = await tempDb();
+    try {
+      const take = (max: number) => db.database.db.transaction(() => incrementCounters(["signal"], 0, [{ key: "vg:k", bucket: 1, add: 1, max }]));
+      await take(1);
+      await expect(take(1)).rejects.toBeInstanceOf(CommitRefused);
+      const reads = await CounterReads.fetch(db.database.windowCounter, [
+        { key: "vg:k", from: 1, to: 1 },
+        { key: "signal", from: 0, to: 0 },
+      ]);
+      expect([reads.count("vg:k", 1, 1), reads.count("signal", 0, 0)]).toEqual([1, 1]);
+      // A bound tested without taking (add 0): passes while the counter is within it.
+      await db.database.db.transaction(() => incrementCounters([], 0, [{ key: "vg:k", bucket: 1, add: 0, max: 1 }]));
+      await expect(db.database.db.transaction(() => incrementCounters([], 0, [{ key: "vg:k", bucket: 1, add: 0, max: 0 }]))).rejects.toBeInstanceOf(CommitRefused);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("SlidingWindowLimiter when its Redis fails", () => {
+  it("throws LimiterUnavailableError (not a refusal)", async () => {
+    const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    try {
+      const limiter = new SlidingWindowLimiter(redisCounters(redis, "vg-test:"), new ManualClock());
+      await expect(limiter.consume("k", 1, { max: 5, windowMs: MIN })).rejects.toBeInstanceOf(LimiterUnavailableError);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 
@@ -147,32 +196,93 @@ function ctx(over: { kind?: "START" | "CHECK"; to?: string; ip?: string | null; 
 
 const gbMobile = (i: number) => `+4474001${String(i).padStart(5, "0")}`;
 
-describe("limits stage", () => {
+/**
+ * The stage as the pipeline runs it, with its counters where the app keeps them: consumed at once
+ * (memory here, Redis in production), or decided from the request's read and taken in its commit (the
+ * database's counters; a commit another took first is decided again, as RiskPipeline.decide does).
+ * `notAFailure`: the check turned out to be no failed attempt (the lifecycle gives its wrong-guess
+ * limits back, or commits them tested and not taken).
+ */
+interface StageMode {
+  limiter(clock: ManualClock): Promise<{ backend: "commit" | SlidingWindowLimiter; decide(s: RiskStage, c: RiskContext, notAFailure?: boolean): Promise<Decision>; close(): Promise<void> }>;
+}
+
+const modes: [string, StageMode][] = [
+  [
+    "in the commit (the database's counters)",
+    {
+      async limiter() {
+        const db = await tempDb();
+        return {
+          backend: "commit",
+          async decide(s, c, notAFailure = false) {
+            for (;;) {
+              const reads = await CounterReads.fetch(db.database.windowCounter, (await s.reads?.(c)) ?? []);
+              const d = await s.evaluate(c, reads);
+              const limits = d.action === "allow" ? d.writes?.limits : undefined;
+              if (!limits) return d;
+              const w = notAFailure ? asNotFailure({ counts: [], limits }) : { counts: [], limits };
+              try {
+                await db.database.db.transaction(() => incrementCounters([], 0, w.limits));
+                return d;
+              } catch (err) {
+                if (!(err instanceof CommitRefused)) throw err;
+              }
+            }
+          },
+          close: db.close,
+        };
+      },
+    },
+  ],
+  [
+    "at once (memory counters)",
+    {
+      async limiter(clock) {
+        return {
+          backend: new SlidingWindowLimiter(memoryCounters(), clock),
+          async decide(s, c, notAFailure = false) {
+            const d = await s.evaluate(c);
+            if (notAFailure) {
+              await s.giveBack!(c);
+              await s.giveBack!(c); // at most once per check, however often it is called
+            }
+            return d;
+          },
+          close: async () => undefined,
+        };
+      },
+    },
+  ],
+];
+
+describe.each(modes)("limits stage, %s", (_name, mode) => {
   let clock: ManualClock;
-  let db: ReturnType<typeof tempDb>;
-  let limiter: SlidingWindowLimiter;
+  let m: Awaited<ReturnType<StageMode["limiter"]>>;
   const numberKey = numberKeyer("limits-test-secret-0123456789abcdef012345");
-  const stage = (options: Partial<LimitsOptions> = {}) => limitsStage({ limiter, numberKey, options });
+  const stage = (options: Partial<LimitsOptions> = {}) => limitsStage({ limiter: m.backend, numberKey, options });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     clock = new ManualClock();
-    db = tempDb();
-    limiter = new SlidingWindowLimiter(limiterCounters(db.store), clock);
+    m = await mode.limiter(clock);
   });
-  afterEach(() => db.close());
+  afterEach(async () => m.close());
 
-  const run = (s: ReturnType<typeof stage>, c: RiskContext) => s.evaluate(c) as Promise<Decision>;
+  /** One request through the stage; its context's time is the clock's. */
+  const run = (s: RiskStage, c: RiskContext, notAFailure = false) => m.decide(s, { ...c, now: clock.now() }, notAFailure);
+  /** The stage's decision without its writes (the allowed ones carry the limits they take). */
+  const verdict = (d: Decision) => (d.action === "allow" ? { action: "allow" } : d);
 
   it("allows 5 sends to a number in 10 minutes and refuses the 6th with 20429 and a retry time", async () => {
     const s = stage();
-    for (let i = 0; i < 5; i++) expect(await run(s, ctx({ ip: `198.51.100.${i}` }))).toEqual({ action: "allow" });
+    for (let i = 0; i < 5; i++) expect(verdict(await run(s, ctx({ ip: `198.51.100.${i}` })))).toEqual({ action: "allow" });
     const d = await run(s, ctx({ ip: "198.51.100.99" }));
     expect(d).toMatchObject({ action: "block", code: "RATE_LIMITED", reason: "starts per number: 5 per 600s" });
     if (d.action !== "block") throw new Error("unreachable");
     expect(d.retryAfterSeconds).toBeGreaterThan(0);
     expect(d.retryAfterSeconds).toBeLessThanOrEqual(1200);
     clock.advance(20 * MIN);
-    expect(await run(s, ctx({ ip: "198.51.100.99" }))).toEqual({ action: "allow" });
+    expect(verdict(await run(s, ctx({ ip: "198.51.100.99" })))).toEqual({ action: "allow" });
   });
 
   it("counts a number per service: another service has its own budget", async () => {
@@ -180,7 +290,7 @@ describe("limits stage", () => {
     for (let i = 0; i < 5; i++) await run(s, ctx({ ip: null }));
     expect((await run(s, ctx({ ip: null }))).action).toBe("block");
     const other = { ...service(), id: "VA00000000000000000000000000000002" };
-    expect(await run(s, ctx({ ip: null, svc: other }))).toEqual({ action: "allow" });
+    expect(verdict(await run(s, ctx({ ip: null, svc: other })))).toEqual({ action: "allow" });
   });
 
   it("limits starts per client IP across many numbers", async () => {
@@ -245,10 +355,7 @@ describe("limits stage", () => {
     it("gives back a check that was no wrong guess: only wrong ones use up the budget", async () => {
       const s = stage({ checksPerIp: null, checksPerNumber: { max: 2, windowMs: 60 * MIN }, failedChecksPerNumber: { max: 2, windowMs: 60 * MIN } });
       for (let i = 0; i < 20; i++) {
-        const c = check("198.51.100.7");
-        expect((await run(s, c)).action).toBe("allow");
-        await s.giveBack!(c);
-        await s.giveBack!(c); // at most once per check, however often it is called
+        expect((await run(s, check("198.51.100.7"), true)).action).toBe("allow");
       }
       expect((await run(s, check("198.51.100.7"))).action).toBe("allow");
       expect((await run(s, check("198.51.100.7"))).action).toBe("allow");
@@ -258,9 +365,7 @@ describe("limits stage", () => {
     it("keeps the per-IP check limit (any number) as it was: it is not given back", async () => {
       const s = stage({ checksPerIp: { max: 2, windowMs: MIN } });
       for (let i = 0; i < 2; i++) {
-        const c = ctx({ kind: "CHECK", to: gbMobile(i) });
-        expect((await run(s, c)).action).toBe("allow");
-        await s.giveBack!(c);
+        expect((await run(s, ctx({ kind: "CHECK", to: gbMobile(i) }), true)).action).toBe("allow");
       }
       expect(await run(s, ctx({ kind: "CHECK", to: gbMobile(3) }))).toMatchObject({ reason: "checks per IP: 2 per 60s" });
     });
@@ -306,17 +411,24 @@ describe("limits stage", () => {
     });
   });
 
-  describe("when the limiter store fails", () => {
-    it("refuses with 20503 by default (fail closed)", async () => {
-      const s = stage();
-      db.store.sqlite.close();
-      expect(await run(s, ctx())).toMatchObject({ action: "block", code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 5 });
-    });
+});
 
-    it("lets the request through when configured to fail open", async () => {
-      const s = stage({ failureMode: "open" });
-      db.store.sqlite.close();
-      expect(await run(s, ctx())).toEqual({ action: "allow" });
-    });
+describe("limits stage when the limiter's Redis fails", () => {
+  const numberKey = numberKeyer("limits-test-secret-0123456789abcdef012345");
+  let redis: Redis;
+  beforeEach(() => {
+    // Nothing listens on port 1: every command fails at once (no offline queue).
+    redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  });
+  afterEach(() => redis.disconnect());
+  const stage = (options: Partial<LimitsOptions> = {}) =>
+    limitsStage({ limiter: new SlidingWindowLimiter(redisCounters(redis, "vg-test:"), new ManualClock()), numberKey, options });
+
+  it("refuses with 20503 by default (fail closed)", async () => {
+    expect(await stage().evaluate(ctx())).toMatchObject({ action: "block", code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 5 });
+  });
+
+  it("lets the request through when configured to fail open", async () => {
+    expect(await stage({ failureMode: "open" }).evaluate(ctx())).toEqual({ action: "allow" });
   });
 });

@@ -7,9 +7,9 @@ import { AppError } from "../src/errors.js";
 import { DEFAULT_SMS_USD, PriceTable } from "../src/risk/prices.js";
 import { SpendGuard, utcDay } from "../src/risk/stages/spend-guard.js";
 import type { Decision, RiskContext } from "../src/risk/types.js";
-import { SqlLimitsStore } from "../src/store/queries/limits.js";
+import { chargeSpend, SqlLimitsStore } from "../src/store/queries/limits.js";
 import { SqliteDb } from "../src/store/sql/sqlite.js";
-import type { Channel, ServiceRow } from "../src/store/types.js";
+import { CommitRefused, type Channel, type ServiceRow } from "../src/store/types.js";
 import { stageContext, startRequest } from "./helpers/fraud-fixtures.js";
 import { decisionRow, serviceRow } from "./helpers/store-fixtures.js";
 import { ConversionHistory } from "../src/risk/baselines.js";
@@ -101,8 +101,26 @@ function ctx(svc: ServiceRow, to = "+447400123456", channel: Channel = "SMS", ge
   return { ...stageContext(startRequest(svc, to, { channel, ip: null, role: "CLIENT" }), clock.now()), geoPermission: geo };
 }
 
+/**
+ * The stage as a start meets it: decided, and the reservation it returns committed (as the start's
+ * commit does); a commit the budget no longer fits is decided again, as RiskPipeline.decide does.
+ */
+async function run(g: SpendGuard, c: RiskContext): Promise<Decision> {
+  for (let retry = 0; ; retry++) {
+    c.retry = retry;
+    const d = await g.evaluate(c);
+    const spend = d.action === "allow" ? d.writes?.spend : undefined;
+    if (!spend) return d.action === "allow" ? { action: "allow" } : d;
+    try {
+      await store.transaction(() => chargeSpend(spend, c.now));
+      return { action: "allow" };
+    } catch (err) {
+      if (!(err instanceof CommitRefused)) throw err;
+    }
+  }
+}
+
 describe("spend guard", () => {
-  const run = (g: SpendGuard, c: RiskContext) => g.evaluate(c) as Promise<Decision>;
 
   it("lets sends through while they fit the day's budget and refuses the one that would pass it", async () => {
     await prices.set("GB", "SMS", 0.04, clock.now());
@@ -180,7 +198,6 @@ describe("spend guard", () => {
 });
 
 describe("spend guard: budget shares", () => {
-  const run = (g: SpendGuard, c: RiskContext) => g.evaluate(c) as Promise<Decision>;
   const UZ = "+998901234567"; // $0.30, a MONITOR destination the service never served
   const DE = "+4915123456789"; // $0.09
 

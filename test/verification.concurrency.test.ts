@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backendStatus, deleteRedisPrefix, randomRedisPrefix } from "./helpers/backends.js";
+import { backendStatus, createFreshPgDatabase, deleteRedisPrefix, randomRedisPrefix, type FreshPgDatabase } from "./helpers/backends.js";
 import {
   CANCEL,
   CHECK,
@@ -9,6 +9,7 @@ import {
   createCoreService,
   freshMobile,
   latestCode,
+  limitsOnlyService,
   queryDb,
   startServer,
   startVerification,
@@ -29,25 +30,37 @@ type Row = { id: string; status: string; check_attempts: number; send_attempts: 
 
 const errorCodes = (rs: GqlResult<unknown>[]) => rs.filter((r) => r.errors).map((r) => r.errors![0]!.extensions.errorCode);
 
-const redis = backendStatus().redis;
+const { redis, pg } = backendStatus();
 
 /**
- * Two set-ups. Embedded: better-sqlite3 is synchronous, so once a request's resolver runs it reaches
+ * Three set-ups. Embedded: better-sqlite3 is synchronous, so once a request's resolver runs it reaches
  * its guarded write without yielding to another request; the races resolve at the event loop. With
  * the limiter in Redis, every request waits on the network inside the risk pipeline, between reading
  * the verification and writing it, so the requests truly interleave there and only the guarded
- * writes keep the outcome right (these tests fail if a guard is removed from the store).
+ * writes keep the outcome right (these tests fail if a guard is removed from the store). On
+ * PostgreSQL every statement is a round trip: requests interleave between the batched read their
+ * limits and budget are decided from and the commit that takes them, which only the commit's bounds
+ * keep right.
  */
-const setups = [
-  { name: "embedded (SQLite, in-process limiter)", env: (): Record<string, string> => ({}), skip: false },
+const setups: { name: string; env(): Promise<Record<string, string>>; skip: boolean }[] = [
+  { name: "embedded (SQLite, limits taken in the commit)", env: async () => ({}), skip: false },
   // Skipped only when the probe found no Redis and none was required (backends.global-setup says why).
-  { name: `limiter in Redis (${redis.url})`, env: (): Record<string, string> => ({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: randomRedisPrefix() }), skip: !redis.available },
+  { name: `limiter in Redis (${redis.url})`, env: async () => ({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: randomRedisPrefix() }), skip: !redis.available },
+  {
+    name: "store in PostgreSQL (limits and budget taken in its commits)",
+    env: async () => {
+      fresh = await createFreshPgDatabase();
+      return { DATABASE_URL: fresh.url };
+    },
+    skip: !pg.available,
+  },
 ];
+let fresh: FreshPgDatabase | null = null;
 
 for (const { name, env, skip } of setups) describe.skipIf(skip)(`verification concurrency, ${name}`, () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startServer({ env: env() });
+    s = await startServer({ env: await env() });
   });
   afterAll(async () => {
     if (!s) return;
@@ -58,6 +71,7 @@ for (const { name, env, skip } of setups) describe.skipIf(skip)(`verification co
       await deleteRedisPrefix(client, prefix);
       client.disconnect();
     }
+    if (s.app.config.database.kind === "postgres") await fresh?.drop();
   });
 
   const rowsFor = (to: string) => queryDb<Row>(s, "select id, status, check_attempts, send_attempts from verifications where to_number = ? order by created_at, rowid", to);
@@ -190,5 +204,32 @@ for (const { name, env, skip } of setups) describe.skipIf(skip)(`verification co
     expect(cancels.filter((r) => r.data)).toHaveLength(1);
     expect(errorCodes(cancels)).toEqual([20404]);
     expect(rowsFor(other).filter((r) => r.status === "PENDING").length).toBeLessThanOrEqual(1);
+  });
+
+  // The limits and the spend budget are decided from what a request read and taken in its commit,
+  // bounded (embedded), or consumed in Redis before it: either way, requests arriving together cannot
+  // pass them together (these fail when the commit's bound or the reservation's test is removed).
+  it("lets exactly the per-number limit (5 in 10 minutes) through when 12 starts to one number arrive at once", async () => {
+    const serviceId = await limitsOnlyService(s, { friendlyName: "Limit race", maxSendAttempts: 10 });
+    const to = freshMobile();
+
+    const results = await Promise.all(Array.from({ length: 12 }, () => start(serviceId, to)));
+
+    expect(results.filter((r) => r.data)).toHaveLength(5);
+    expect(errorCodes(results)).toEqual(Array(7).fill(20429));
+    expect(rowsFor(to)).toMatchObject([{ status: "PENDING", send_attempts: 5 }]);
+  });
+
+  it("never spends past the daily budget when starts to 12 numbers arrive at once (60606 for the rest)", async () => {
+    const serviceId = await limitsOnlyService(s, { friendlyName: "Budget race" });
+    // 25 cents, every destination on it: five sends at the shipped UK price of $0.05.
+    await s.app.services.services.updateRiskSettings(serviceId, { dailyBudgetCents: 25, cappedSharePercent: 100 });
+    const numbers = Array.from({ length: 12 }, () => freshMobile());
+
+    const results = await Promise.all(numbers.map((to) => start(serviceId, to)));
+
+    expect(results.filter((r) => r.data)).toHaveLength(5);
+    expect(errorCodes(results)).toEqual(Array(7).fill(60606));
+    expect(queryDb(s, "select usd_micros, sends from spend_daily where service_id = ?", serviceId)).toEqual([{ usd_micros: 250_000, sends: 5 }]);
   });
 });

@@ -4,14 +4,13 @@ import type { ConversionHistory } from "./baselines.js";
 import type { Logger } from "../log.js";
 import type { FraudStore } from "../store/fraud.js";
 import type { SpendStore } from "../store/limits.js";
-import type { Limiter } from "./limiter.js";
 import type { NumberKey } from "./number-key.js";
 import { RiskPipeline } from "./pipeline.js";
 import type { PriceTable } from "./prices.js";
 import type { PumpingDetector } from "./pumping-detector.js";
 import { SignalRecorder } from "./signals.js";
 import { geoPermissionsStage } from "./stages/geo-permissions.js";
-import { limitsStage, type LimitsOptions } from "./stages/limits.js";
+import { limitsStage, type LimitsBackend, type LimitsOptions } from "./stages/limits.js";
 import { phoneStage } from "./stages/phone.js";
 import { prefixGuardStage } from "./stages/prefix-guard.js";
 import { safeListStage } from "./stages/safe-list.js";
@@ -24,8 +23,8 @@ import type { WindowCounter } from "./window-counter.js";
 export interface RiskDeps {
   clock: Clock;
   log?: Logger;
-  /** limits: the counters' seam, and the configured per-IP / per-number limits (defaults otherwise). */
-  limiter: Limiter;
+  /** limits: where their counters live ("commit": the database's, taken in the request's commit; or Redis's limiter), and the configured per-IP / per-number limits (defaults otherwise). */
+  limiter: LimitsBackend;
   limits?: Partial<LimitsOptions>;
   /** spend: prices, the spend ledger, and the budget of services that set none (US cents). */
   prices: PriceTable;

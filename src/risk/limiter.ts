@@ -1,10 +1,25 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Clock } from "../clock.js";
+import type { BoundedCount } from "../store/types.js";
+import type { CounterRead, CounterReads } from "./window-counter.js";
 
 /**
- * The limiter seam. Stages see only {@link Limiter}; the composition root picks the backend that keeps
- * the counters: SQLite in the embedded default (survives a restart), Redis for scale-out
- * (rate-limiter-flexible's RateLimiterRedis plugs in as {@link Counters} unchanged), memory in tests.
+ * Sliding-window rate limits, and the two places their counters can live.
+ *
+ * - **The database** (the embedded default, and PostgreSQL without Redis): a limit is decided from the
+ *   request's one batched counter read ({@link limitReads}, {@link judgeLimit}) and taken in the
+ *   request's own transaction as a bounded increment (store/types.ts's BoundedCount): the commit adds
+ *   the points and fails if the window then holds more than the read allowed, so concurrent requests
+ *   cannot overshoot together (SQLite serialises writers; PostgreSQL's upsert locks the row and each
+ *   commit sees the total of the ones before it). No statement and no commit of its own.
+ * - **Redis** (REDIS_URL, shared by every instance): the {@link Limiter} seam over
+ *   rate-limiter-flexible's RateLimiterRedis ({@link SlidingWindowLimiter}): Redis is outside the
+ *   database's transaction, so there the limit is consumed before the commit, atomically in Redis (a
+ *   Lua script), and given back when the request turns out not to count. rate-limiter-flexible earns
+ *   its place there: the atomic increment with expiry per key across instances is what it does. In
+ *   process memory (RateLimiterMemory) the same limiter serves tests.
+ *
+ * Both judge a request the same way ({@link judgeLimit}), so they give the same answers.
  */
 
 /** A limit: at most `max` points per sliding window of `windowMs`. */
@@ -58,13 +73,67 @@ export function memoryCounters(): Counters {
 }
 
 /**
- * A sliding-window counter (the approximation Cloudflare describes in "How we built rate limiting
- * capable of scaling to millions of domains"): each key counts per fixed window of the injected clock,
- * and a request is judged on `previous × (1 − elapsed fraction) + current`. Unlike a fixed window it
- * does not let a burst of 2 × max through across a window boundary; unlike a log it costs two counters.
- *
- * Windows come from the injected clock (the window number is part of the stored key), so tests move
- * time with a ManualClock; the backend's own expiry only garbage-collects rows after two windows.
+ * The sliding window (the approximation Cloudflare describes in "How we built rate limiting capable of
+ * scaling to millions of domains"): each key counts per fixed window of the injected clock, and a
+ * request is judged on `previous × (1 − elapsed fraction) + current`. Unlike a fixed window it does not
+ * let a burst of 2 × max through across a window boundary; unlike a log it costs two counters. Windows
+ * come from the injected clock (the window number is part of the stored key), so tests move time with
+ * a ManualClock; a store's expiry only garbage-collects windows after they stop mattering.
+ */
+export function windowAt(now: number, spec: LimitSpec): { w: number; elapsed: number } {
+  const w = Math.floor(now / spec.windowMs);
+  return { w, elapsed: (now - w * spec.windowMs) / spec.windowMs };
+}
+
+/** A limit's verdict, and the most its current window may hold with this request in it. */
+export interface LimitVerdict extends LimitResult {
+  /** `cur` (with this request's points) may be at most this for the request to fit. */
+  ceiling: number;
+}
+
+/**
+ * Judges a request of `points` against a limit whose current window holds `cur` (before the request)
+ * and whose previous window holds `prev`. The one rule both counter stores apply.
+ */
+export function judgeLimit(a: { now: number; spec: LimitSpec; prev: number; cur: number; points: number }): LimitVerdict {
+  const { now, spec, prev, cur, points } = a;
+  const { w, elapsed } = windowAt(now, spec);
+  const carried = prev * (1 - elapsed);
+  // The integer `cur` passes while carried + cur ≤ max; the epsilon absorbs the float's last bit.
+  const ceiling = Math.floor(spec.max - carried + 1e-9);
+  if (cur + points <= ceiling) return { allowed: true, retryAfterMs: 0, used: carried + cur + points, ceiling };
+  return { allowed: false, retryAfterMs: retryAfter({ now, w, prev, before: cur, points, spec }), used: carried + cur, ceiling };
+}
+
+/** A limit window's row among the database's counters: the key names the window; the bucket is when it stops mattering (the end of the next window), so the counters' retention keeps it as long as it is read. */
+function windowRow(key: string, w: number, spec: LimitSpec): { key: string; bucket: number } {
+  return { key: `vg:${windowKey(key, w)}`, bucket: (w + 2) * spec.windowMs };
+}
+
+/** The counter sums a limit is decided from (its previous and current windows), for the request's batched read. */
+export function limitReads(key: string, spec: LimitSpec, now: number): CounterRead[] {
+  const { w } = windowAt(now, spec);
+  return [w - 1, w].map((x) => {
+    const row = windowRow(key, x, spec);
+    return { key: row.key, from: row.bucket, to: row.bucket };
+  });
+}
+
+/**
+ * A limit decided from the request's reads ({@link limitReads}), and the bounded increment that takes
+ * it in the request's commit: the commit fails (and the request is decided again on fresh reads) when
+ * other requests filled the window meanwhile.
+ */
+export function decideLimit(key: string, spec: LimitSpec, points: number, now: number, reads: Pick<CounterReads, "count">): { verdict: LimitVerdict; take: BoundedCount } {
+  const [prev, cur] = limitReads(key, spec, now).map((r) => reads.count(r.key, r.from, r.to)) as [number, number];
+  const verdict = judgeLimit({ now, spec, prev, cur, points });
+  const row = windowRow(key, windowAt(now, spec).w, spec);
+  return { verdict, take: { key: row.key, bucket: row.bucket, add: points, max: verdict.ceiling } };
+}
+
+/**
+ * The {@link Limiter} over rate-limiter-flexible counters (Redis; memory in tests): the increment is
+ * atomic in the counters' store, and the decision is made on the total it returns.
  */
 export class SlidingWindowLimiter implements Limiter {
   constructor(
@@ -74,8 +143,7 @@ export class SlidingWindowLimiter implements Limiter {
 
   async consume(key: string, points: number, spec: LimitSpec): Promise<LimitResult> {
     const now = this.clock.now();
-    const w = Math.floor(now / spec.windowMs);
-    const elapsed = (now - w * spec.windowMs) / spec.windowMs;
+    const { w } = windowAt(now, spec);
     const opts = { customDuration: keepSeconds(spec) };
     const curKey = windowKey(key, w);
     // The gate: the increment is atomic in every backend, and the decision is made on the total it
@@ -88,17 +156,15 @@ export class SlidingWindowLimiter implements Limiter {
       await this.counters.reward(curKey, points, opts).catch(() => undefined);
       throw new LimiterUnavailableError("limiter store failed", { cause: err });
     }
-    const used = prev * (1 - elapsed) + cur.consumedPoints;
-    if (used <= spec.max) return { allowed: true, retryAfterMs: 0, used };
+    const verdict = judgeLimit({ now, spec, prev, cur: cur.consumedPoints - points, points });
     // Refused: give the points back so a refused request costs nothing (hammering does not push the
     // window further out, and the estimate keeps counting only what was let through).
-    await guard(() => this.counters.reward(curKey, points, opts));
-    const before = cur.consumedPoints - points;
-    return { allowed: false, retryAfterMs: retryAfter({ now, w, elapsed, prev, before, points, spec }), used: prev * (1 - elapsed) + before };
+    if (!verdict.allowed) await guard(() => this.counters.reward(curKey, points, opts));
+    return { allowed: verdict.allowed, retryAfterMs: verdict.retryAfterMs, used: verdict.used };
   }
 
   async refund(key: string, points: number, spec: LimitSpec): Promise<void> {
-    const w = Math.floor(this.clock.now() / spec.windowMs);
+    const { w } = windowAt(this.clock.now(), spec);
     await guard(() => this.counters.reward(windowKey(key, w), points, { customDuration: keepSeconds(spec) }));
   }
 }
@@ -155,7 +221,7 @@ async function guard(op: () => Promise<RateLimiterRes>): Promise<RateLimiterRes>
  * The earliest time the same request would pass if nothing else came in: later in this window, once
  * the previous window's weight has decayed enough; or in the next one, once this window's has.
  */
-function retryAfter(a: { now: number; w: number; elapsed: number; prev: number; before: number; points: number; spec: LimitSpec }): number {
+function retryAfter(a: { now: number; w: number; prev: number; before: number; points: number; spec: LimitSpec }): number {
   const { now, w, prev, before, points, spec } = a;
   const d = spec.windowMs;
   if (points > spec.max) return 2 * d;

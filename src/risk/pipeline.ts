@@ -1,9 +1,14 @@
 import type { Clock } from "../clock.js";
+import { AppError } from "../errors.js";
+import { CommitRefused } from "../store/types.js";
 import { mergeWrites, noWrites, type PipelineResult, type RiskContext, type RiskObserver, type RiskOutcome, type RiskRequest, type RiskStage, type RiskWrites } from "./types.js";
 import { CounterReads, type CounterRead, type WindowCounter } from "./window-counter.js";
 
 /** No reads (a request whose stages declare none). */
 const NO_READS = new CounterReads([], []);
+
+/** How many times a request is decided again after its commit was refused, before it is refused itself. */
+const MAX_RETRIES = 8;
 
 /**
  * The runner: the only place that knows the order of the stages. It runs each stage that applies,
@@ -14,6 +19,11 @@ const NO_READS = new CounterReads([], []);
  * stage, of every later stage that will run and of the observers, in one batch (one statement, or one
  * Redis round trip). Stages decide from them and return their writes; the runner collects the writes
  * and hands them back with the decision, for the lifecycle to commit with the request.
+ *
+ * Gates: the limits and the spend budget are decided from those reads and taken in the request's
+ * commit, bounded (store/types.ts's RiskWrites). When other requests took them in between, the commit
+ * writes nothing and is refused; {@link decide} then decides the request again on fresh reads, where
+ * the overtaken stage sees what happened and blocks (or, the window having moved, allows).
  */
 export class RiskPipeline {
   constructor(
@@ -34,8 +44,8 @@ export class RiskPipeline {
   }
 
   /** Decides a request: the decision, the stage that blocked, and the writes the stages returned. */
-  async evaluate(req: RiskRequest): Promise<PipelineResult> {
-    const ctx: RiskContext = { ...req, now: this.clock.now(), shadow: [] };
+  async evaluate(req: RiskRequest, retry = 0): Promise<PipelineResult> {
+    const ctx: RiskContext = { ...req, now: this.clock.now(), retry, shadow: [] };
     const shadowed = new Set(req.service.riskSettings.shadowStages ?? []);
     const writes = noWrites();
     let reads: CounterReads | null = null;
@@ -54,11 +64,23 @@ export class RiskPipeline {
     return { ctx, decision: { action: "allow" }, stage: null, writes, reads: reads ?? (await this.fetchReads(ctx, this.stages.length)) };
   }
 
-  /** {@link evaluate}, then the stages' writes applied at once (for callers that commit nothing: tests, tools). */
-  async run(req: RiskRequest): Promise<PipelineResult> {
-    const r = await this.evaluate(req);
-    if (r.writes.counts.length) await this.counter?.incrMany(r.writes.counts, r.ctx.now);
-    return r;
+  /**
+   * Decides a request and hands the result to `commit`, which commits it (the lifecycle's start and
+   * check). When the commit is refused (a gate taken by other requests meanwhile: nothing was written),
+   * what the stages took at once is given back and the request is decided again on fresh reads, up to
+   * {@link MAX_RETRIES} times; a request still overtaken then is refused as the gate would refuse it.
+   */
+  async decide<T>(req: RiskRequest, commit: (r: PipelineResult) => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry++) {
+      const r = await this.evaluate(req, retry);
+      try {
+        return await commit(r);
+      } catch (err) {
+        if (!(err instanceof CommitRefused)) throw err;
+        await this.giveBack(r.ctx, true);
+        if (retry === MAX_RETRIES) throw new AppError(err.gate === "spend" ? "SPEND_LIMIT_REACHED" : "RATE_LIMITED", undefined, { retryAfterSeconds: 1 });
+      }
+    }
   }
 
   /**
@@ -77,11 +99,11 @@ export class RiskPipeline {
   }
 
   /**
-   * A request the pipeline allowed was not what its stages counted (a check with the right code, or a
-   * retry of a spent verification): every stage that took something for it gives it back.
+   * What the stages took at once for a request (limits consumed in Redis) goes back: the failed-check
+   * part when a check was no failed attempt, or `all` of it when its commit was refused.
    */
-  async giveBack(ctx: RiskContext): Promise<void> {
-    for (const stage of this.stages) await stage.giveBack?.(ctx);
+  async giveBack(ctx: RiskContext, all = false): Promise<void> {
+    for (const stage of this.stages) await stage.giveBack?.(ctx, all);
   }
 
   /** Tells every observer what happened, each applying its own writes at once (tests and tools). */

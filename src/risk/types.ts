@@ -25,6 +25,11 @@ export interface RiskRequest {
 /** The request plus what stages learned on the way. Stages add to it; none removes. */
 export interface RiskContext extends RiskRequest {
   now: number;
+  /**
+   * How many times this request was decided before and its commit refused (a gate taken by other
+   * requests meanwhile): 0 at first. A stage that decides optimistically reads what it needs on a retry.
+   */
+  retry: number;
   /** Set by the phone stage. */
   phone?: ParsedPhone;
   /** Set by the safe-list stage: trusted numbers skip fraud stages (never limits). */
@@ -54,12 +59,23 @@ export const invalid = (field: string, why: string): Decision => block("INVALID_
 /** No writes. */
 export const noWrites = (): RiskWrites => ({ counts: [] });
 
-/** Adds `more` to `into` (counts appended; a later spend replaces an earlier one). */
+/** Adds `more` to `into` (counts and limits appended; a later spend replaces an earlier one). */
 export function mergeWrites(into: RiskWrites, more: Partial<RiskWrites> | undefined): RiskWrites {
   if (!more) return into;
   if (more.counts) into.counts.push(...more.counts);
+  if (more.limits?.length) (into.limits ??= []).push(...more.limits);
   if (more.spend) into.spend = more.spend;
   return into;
+}
+
+/**
+ * The writes of a check that turned out to be no failed attempt (the right code, or a retry of a spent
+ * verification): its wrong-guess limits are tested but not taken, so concurrent guesses still cannot
+ * pass them, and the check costs the number's owner nothing.
+ */
+export function asNotFailure(w: RiskWrites): RiskWrites {
+  if (!w.limits?.some((l) => l.failedOnly)) return w;
+  return { ...w, limits: w.limits.map((l) => (l.failedOnly ? { key: l.key, bucket: l.bucket, add: 0, max: l.max - l.add } : l)) };
 }
 
 /**
@@ -84,10 +100,11 @@ export interface RiskStage {
    */
   evaluate(ctx: RiskContext, reads?: CounterReads): Promise<Decision> | Decision;
   /**
-   * The request this stage allowed turned out not to be what it counts (a check that was no failed
-   * attempt): give back what `evaluate` took for it. Called at most once per context.
+   * What `evaluate` took for this request at once (limits consumed in Redis, outside the request's
+   * commit) goes back: the part that counts failed checks when the check turned out to be no failed
+   * attempt, or `all` of it when the request's commit was refused and it is decided again.
    */
-  giveBack?(ctx: RiskContext): Promise<void>;
+  giveBack?(ctx: RiskContext, all?: boolean): Promise<void>;
 }
 
 /** Feedback the domain gives after the pipeline allowed a request (for detectors). */

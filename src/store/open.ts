@@ -1,6 +1,4 @@
-import { RateLimiterPostgres, RateLimiterSQLite } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
-import { COUNTER_POINTS, type Counters } from "../risk/limiter.js";
 import type { WindowCounter } from "../risk/window-counter.js";
 import type { DeliveryAlertStore } from "./alerts.js";
 import type { ApprovalStore } from "./approval.js";
@@ -62,8 +60,6 @@ export interface Database {
   rebuiltForIncrementalVacuum: boolean;
   /** The fraud detectors' window counters kept in the database (a Redis one may replace them). */
   windowCounter: WindowCounter;
-  /** Limiter counters kept in the database (REDIS_URL replaces them with Redis ones). */
-  counters: Counters;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -91,25 +87,10 @@ export async function openDatabase(database: Config["database"]): Promise<Databa
     rebuiltForIncrementalVacuum: db instanceof SqliteDb && db.rebuiltForIncrementalVacuum,
     // Old buckets are the purger's to delete, in batches (retention/purger.ts), not a sweep on the request path.
     windowCounter: new SqlWindowCounter(db, { sweepEveryMs: Number.POSITIVE_INFINITY }),
-    counters: limiterCounters(db),
     ping: () => db.ping(),
     close: () => {
       cache.stop();
       return db.close();
     },
   };
-}
-
-/**
- * Limiter counters in the `rate_limits` table, through rate-limiter-flexible's SQLite or PostgreSQL
- * limiter on the store's own connection, so limits survive a restart (and on PostgreSQL hold across
- * instances: the increment is one INSERT … ON CONFLICT DO UPDATE … RETURNING). The table comes from
- * the migrations (`tableCreated: true`); the library's expiry timer is off because it would fire on a
- * closed database after shutdown: the purger deletes expired rows instead (retention/purger.ts).
- */
-export function limiterCounters(db: SqliteDb | PgDb): Counters {
-  const common = { tableName: "rate_limits", tableCreated: true, clearExpiredByTimeout: false, keyPrefix: "vg", points: COUNTER_POINTS, duration: 0 };
-  return db instanceof SqliteDb
-    ? new RateLimiterSQLite({ ...common, storeClient: db.sqlite, storeType: "better-sqlite3" })
-    : new RateLimiterPostgres({ ...common, storeClient: db.pool, storeType: "pool" });
 }

@@ -138,11 +138,30 @@ export interface RiskDecisionRow {
 }
 
 /**
+ * A counter increment that must keep its counter within a bound (a rate limit taken in the request's
+ * commit, risk/limiter.ts): the commit adds `add` to the counter (key, bucket) and fails with
+ * {@link CommitRefused} when the counter then holds more than `max`. The test and the increment are one
+ * statement under the writer's lock (SQLite) or the row's lock (PostgreSQL's upsert), so concurrent
+ * commits cannot pass the bound together. `add` may be 0: the bound is then tested (as for `max + 0`)
+ * and nothing taken.
+ */
+export interface BoundedCount {
+  key: string;
+  bucket: number;
+  add: number;
+  max: number;
+}
+
+/**
  * What a request's risk stages and observers need written. Stages decide from what they read and
  * return their writes instead of writing (risk/types.ts): the lifecycle commits them with the request
  * in one transaction ({@link Store.commitStart}, {@link Store.commitCheck}, {@link Store.commitDecision}).
  * A stage that needs a new kind of write adds a field here and its application in the store's commit
  * (`applyWrites` in store/queries/store.ts).
+ *
+ * The limits and the spend budget are gates: each write says what bound it must keep, and a commit
+ * that would break one writes nothing and throws {@link CommitRefused} (the request is then decided
+ * again on fresh reads: risk/pipeline.ts's `decide`).
  */
 export interface RiskWrites {
   /**
@@ -151,8 +170,30 @@ export interface RiskWrites {
    * Redis after the commit otherwise.
    */
   counts: string[];
-  /** Spend charged without a budget test (a send the spend stage in shadow mode let through), to the capped share too when `capped`. */
-  spend?: { serviceId: string; day: string; usdMicros: number; capped?: boolean };
+  /**
+   * Rate limits taken by the request (in the counters' table, with the counts). `failedOnly` marks a
+   * check's wrong-guess limits: a check that turns out to be no failed attempt commits them with
+   * `add` 0 (tested, not taken: risk/types.ts's `asNotFailure`).
+   */
+  limits?: (BoundedCount & { failedOnly?: boolean })[];
+  /**
+   * Spend charged with the send. With `within`, a reservation: charged only if the day's spend stays
+   * within the budget and, for a send of the capped share, the capped share's within its cap (else
+   * {@link CommitRefused}); without, charged unconditionally (a send the spend stage in shadow mode
+   * let through). To the capped share too when `capped`.
+   */
+  spend?: { serviceId: string; day: string; usdMicros: number; capped?: boolean; within?: { budgetMicros: number; capMicros: number | null } };
+}
+
+/**
+ * A commit that would break a gate of its {@link RiskWrites} (a rate limit or the spend budget that
+ * other requests used up since the request read them). Nothing of it was written.
+ */
+export class CommitRefused extends Error {
+  override name = "CommitRefused";
+  constructor(readonly gate: "limits" | "spend") {
+    super(`the request's ${gate} were taken by other requests before it committed`);
+  }
 }
 
 /** Result of {@link Store.createOrResend}. */
@@ -236,7 +277,9 @@ export interface Store {
   /**
    * A check of a live verification, in one transaction: the guarded write ({@link approve} when
    * `matched`, else {@link recordWrongCheck}), the decision row, {@link markConverted} when approved,
-   * and the risk writes (`onApproved` too when approved).
+   * and the risk writes: `approved` when it approved, `writes` when it counted a wrong code. When the
+   * guarded write matched nothing (the row is no longer checkable: raced, final or expired), nothing is
+   * written and the row as it is now comes back (`not_pending`): the caller records that check itself.
    */
   commitCheck(input: {
     id: string;
@@ -245,7 +288,7 @@ export interface Store {
     now: number;
     decision: RiskDecisionRow;
     writes: RiskWrites;
-    onApproved: RiskWrites;
+    approved: RiskWrites;
     /** Of the row the guarded write moved (APPROVED, a wrong check, MAX_ATTEMPTS_REACHED). */
     events?: EventRows<VerificationRow>;
   }): Promise<CheckWriteResult>;

@@ -2,14 +2,14 @@ import type { Caller } from "../auth/keys.js";
 import type { Clock } from "../clock.js";
 import type { Dispatcher } from "../delivery/worker.js";
 import { newDeliveryJob } from "../delivery/jobs.js";
-import { AppError, ErrorCatalog, invalidParameter, isAppError } from "../errors.js";
+import { AppError, ErrorCatalog, invalidParameter } from "../errors.js";
 import { eventRows, type EventOutbox } from "../events/outbox.js";
 import type { EventPublisher, VerificationEvent, VerificationEventType } from "../events/types.js";
 import { newSid } from "../ids.js";
 import { parsePhone } from "../phone.js";
 import type { Logger } from "../log.js";
 import type { RiskPipeline } from "../risk/pipeline.js";
-import { mergeWrites, noWrites, type PipelineResult, type RiskRequest } from "../risk/types.js";
+import { asNotFailure, mergeWrites, noWrites, type PipelineResult, type RiskRequest } from "../risk/types.js";
 import type { WindowCounter } from "../risk/window-counter.js";
 import type { Channel, CreateOrResendResult, RiskWrites, SendAttemptRow, ServiceRow, Store, VerificationRow } from "../store/types.js";
 import type { EventRows } from "../store/webhooks.js";
@@ -101,8 +101,9 @@ export interface LifecycleDeps {
  * stages and observers need; a start commits them with the verification, its send attempt, its
  * delivery job and its decision row in one transaction (store.commitStart), a check with its guarded
  * status move (store.commitCheck), and a blocked request with its decision (store.commitDecision).
- * The rate limits and the spend reservation are the exceptions: each decides atomically with its own
- * increment in the limiter's and the spend ledger's stores, before the commit.
+ * The rate limits and the spend reservation are among those writes, bounded: a commit they no longer
+ * fit (other requests took them meanwhile) writes nothing, and the pipeline decides the request again
+ * (RiskPipeline.decide). With REDIS_URL the limits are consumed in Redis before the commit instead.
  */
 export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {}
@@ -136,7 +137,11 @@ export class Lifecycle {
     // where Twilio answers 60203. The guarded write below still decides any race.
     const noPending = await this.assertSendable(request, input);
 
-    const risk = await this.d.pipeline.evaluate(request);
+    return this.d.pipeline.decide(request, (risk) => this.commitStart(input, origin, service, noPending, risk));
+  }
+
+  /** A start the pipeline decided: refused with its block, or committed with everything it writes. */
+  private async commitStart(input: StartInput, origin: RequestOrigin, service: ServiceRow, noPending: boolean, risk: PipelineResult): Promise<VerificationRow> {
     if (risk.decision.action === "block") throw await this.blocked(risk, "START");
     const phone = risk.ctx.phone!;
 
@@ -220,7 +225,7 @@ export class Lifecycle {
       if (v && v.serviceId !== service.id) v = null;
       if (!v) throw notFound();
     }
-    const risk = await this.d.pipeline.evaluate({
+    const request: RiskRequest = {
       kind: "CHECK",
       service,
       rawTo: input.to ?? v?.to ?? "",
@@ -230,27 +235,23 @@ export class Lifecycle {
       riskCheck: true,
       tags: {},
       rateLimitValues: {},
+    };
+    return this.d.pipeline.decide(request, async (risk) => {
+      if (risk.decision.action === "block") throw await this.blocked(risk, "CHECK");
+      return this.settleCheck(input, service, v, risk);
     });
-    if (risk.decision.action === "block") throw await this.blocked(risk, "CHECK");
-    // The limits counted this check as a failed attempt before any code was compared (so concurrent
-    // guesses cannot overshoot). The right code gives that back, and so does a 60202 answer: the
-    // verification was spent by wrong guesses already counted, so retrying it costs the owner nothing.
-    // (A 20404 stays counted: checks against numbers with nothing to check are limited like guesses,
-    // so a never-seen number behaves as a known one.)
-    let notAFailure = false;
-    try {
-      const result = await this.settleCheck(input, service, v, risk);
-      notAFailure = result.valid;
-      return result;
-    } catch (err) {
-      notAFailure = isAppError(err) && err.code === "MAX_CHECK_ATTEMPTS_REACHED";
-      throw err;
-    } finally {
-      if (notAFailure) await this.d.pipeline.giveBack(risk.ctx).catch((err: unknown) => this.d.log.error("could not give back a check's limiter points", { error: String(err) }));
-    }
   }
 
-  /** A check the pipeline allowed: find the verification, compare the code, move the status. */
+  /**
+   * A check the pipeline allowed: find the verification, compare the code, move the status.
+   *
+   * The limits counted this check as a failed attempt before any code was compared (so concurrent
+   * guesses cannot overshoot). The right code is no failed attempt, and neither is a 60202 answer (the
+   * verification was spent by wrong guesses already counted, so retrying it costs the owner nothing):
+   * those commit `asNotFailure` (tested, not taken) and give back what was consumed at once. A 20404
+   * stays counted: checks against numbers with nothing to check are limited like guesses, so a
+   * never-seen number behaves as a known one.
+   */
   private async settleCheck(input: CheckInput, service: ServiceRow, found: VerificationRow | null, risk: PipelineResult): Promise<CheckResult> {
     let v = found;
     if (!input.verificationId) {
@@ -260,29 +261,29 @@ export class Lifecycle {
     // Every check the pipeline allowed is one decision row, whatever it finds.
     const decision = decisionRow(risk, "CHECK", { verificationId: v?.id ?? null });
     const now = this.d.clock.now();
-    const settled = async () => {
-      await this.d.store.commitDecision(decision, this.storeWrites(risk.writes));
-      await this.afterCommit(risk.writes, now);
+    /** A check that moves nothing: its decision and counts committed, and the answer to throw. */
+    const settled = async (answer: AppError): Promise<AppError> => {
+      const notAFailure = answer.code === "MAX_CHECK_ATTEMPTS_REACHED";
+      const writes = notAFailure ? asNotFailure(risk.writes) : risk.writes;
+      await this.d.store.commitDecision(decision, this.storeWrites(writes));
+      if (notAFailure) await this.giveBack(risk);
+      await this.afterCommit(writes, now);
+      return answer;
     };
 
-    if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) {
-      await settled();
-      throw notFound();
-    }
-    if (v.status !== "PENDING") {
-      await settled();
-      throw notPendingError(v, now);
-    }
+    if (!v || (input.to && v.to !== risk.ctx.phone!.e164)) throw await settled(notFound());
+    if (v.status !== "PENDING") throw await settled(notPendingError(v, now));
     if (v.expiresAt <= now) {
-      await settled();
+      const answer = await settled(notFound());
       await this.moveTo(v, "EXPIRED", now);
-      throw notFound();
+      throw answer;
     }
 
     // Compare always (constant time), then apply PSD2: a different amount or payee is a wrong code.
     const codeOk = hashesEqual(v.codeHash, hashCode(this.d.codeSecret, v.id, input.code));
     const psd2Ok = (v.amount ?? null) === (input.amount ?? null) && (v.payee ?? null) === (input.payee ?? null);
     const onApproved = await this.d.pipeline.plan({ type: "approved", serviceId: service.id, verificationId: v.id, prefix: risk.ctx.phone?.prefix ?? null, country: risk.ctx.phone?.country ?? null, now, to: v.to }, risk.reads);
+    const approvedWrites = mergeWrites(asNotFailure({ ...risk.writes, counts: [...risk.writes.counts] }), onApproved.writes);
     const checked = (row: VerificationRow) => this.event(row, row.status === "APPROVED" || row.status === "MAX_ATTEMPTS_REACHED" ? row.status : "CHECK_FAILED");
     const write = await this.d.store.commitCheck({
       events: await this.outbox(service.id, checked),
@@ -292,22 +293,25 @@ export class Lifecycle {
       now,
       decision,
       writes: this.storeWrites(risk.writes),
-      onApproved: this.storeWrites(onApproved.writes),
+      approved: this.storeWrites(approvedWrites),
     });
-    if (write.kind === "approved") await this.afterCommit(mergeWrites({ counts: [...risk.writes.counts] }, onApproved.writes), now, onApproved.afterCommit);
-    else await this.afterCommit(risk.writes, now);
-
-    if (write.kind === "not_pending") {
-      // Lost a race (or the row moved meanwhile): answer for the state it is in now.
-      throw write.verification ? notPendingError(write.verification, now) : notFound();
-    }
+    // Lost a race (or the row moved meanwhile): nothing was written; answer for the state it is in now.
+    if (write.kind === "not_pending") throw await settled(write.verification ? notPendingError(write.verification, now) : notFound());
     const after = write.verification;
     if (write.kind === "approved") {
+      await this.giveBack(risk);
+      await this.afterCommit(approvedWrites, now, onApproved.afterCommit);
       this.d.events.publish(checked(after));
       return { verification: after, valid: true, approvalToken: await this.approvalToken(after) };
     }
+    await this.afterCommit(risk.writes, now);
     this.d.events.publish(checked(after));
     return { verification: after, valid: false, approvalToken: null };
+  }
+
+  /** Gives back the wrong-guess limits a check consumed at once (Redis) when it was no failed attempt. */
+  private async giveBack(risk: PipelineResult): Promise<void> {
+    await this.d.pipeline.giveBack(risk.ctx).catch((err: unknown) => this.d.log.error("could not give back a check's limiter points", { error: String(err) }));
   }
 
   /** PENDING to CANCELED: its code stops working. A final verification answers 20404. */
@@ -399,7 +403,7 @@ export class Lifecycle {
     if (pending.expiresAt <= now) return false;
     if (pending.sendAttempts >= request.service.maxSendAttempts) {
       const reason = "send cap of the verification reached";
-      const ctx = { ...request, now, phone: parsed.phone, shadow: [] };
+      const ctx = { ...request, now, retry: 0, phone: parsed.phone, shadow: [] };
       await this.d.store.commitDecision(decisionRow({ ctx }, "START", { verificationId: pending.id, block: { stage: "verification", code: "MAX_SEND_ATTEMPTS_REACHED", reason } }), noWrites());
       throw sendCapError(pending, now);
     }

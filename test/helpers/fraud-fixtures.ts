@@ -103,7 +103,7 @@ export function startRequest(service: ServiceRow, to: string, over: Partial<Risk
 export function stageContext(req: RiskRequest, now: number): RiskContext {
   const parsed = parsePhone(req.rawTo, req.countryHint);
   if (!parsed.ok) throw new Error(parsed.reason);
-  return { ...req, now, shadow: [], phone: parsed.phone };
+  return { ...req, now, retry: 0, shadow: [], phone: parsed.phone };
 }
 
 /** A CHECK request for `to`. */

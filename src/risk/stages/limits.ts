@@ -1,8 +1,9 @@
 import type { Logger } from "../../log.js";
 import { ipGroup } from "../ip-group.js";
-import { consumeAll, LimiterUnavailableError, type Limiter, type LimitSpec } from "../limiter.js";
+import { consumeAll, decideLimit, LimiterUnavailableError, limitReads, type Limiter, type LimitSpec } from "../limiter.js";
 import type { NumberKey } from "../number-key.js";
-import { allow, block, invalid, type RiskContext, type RiskStage } from "../types.js";
+import { allow, block, invalid, type RiskContext, type RiskStage, type RiskWrites } from "../types.js";
+import type { CounterRead, CounterReads } from "../window-counter.js";
 
 /** The limits the stage enforces besides a service's own buckets; null turns one off. */
 export interface LimitsOptions {
@@ -24,9 +25,10 @@ export interface LimitsOptions {
    */
   failedChecksPerNumber: LimitSpec | null;
   /**
-   * The limiter store failed: `closed` refuses with 20503 (an unguarded SMS endpoint is the thing this
-   * product exists to prevent), `open` lets the request through and logs a warning (the spend guard,
-   * which lives in the main database, still caps the damage). @default "closed"
+   * The limiter's Redis failed (REDIS_URL; the database's counters fail with the request's own commit):
+   * `closed` refuses with 20503 (an unguarded SMS endpoint is the thing this product exists to prevent),
+   * `open` lets the request through and logs a warning (the spend guard, which lives in the main
+   * database, still caps the damage). @default "closed"
    */
   failureMode: "closed" | "open";
 }
@@ -72,41 +74,85 @@ interface Item {
 }
 
 /**
- * Stage 6: rate limits with rate-limiter-flexible counters behind {@link Limiter}. It runs after every
- * stage that can refuse for free, so only requests the pipeline would let through consume points, and
- * it is never skipped (safe-listed numbers and `riskCheck: DISABLE` still count).
+ * Where the limits stage keeps its counters: `"commit"` for the database's (read with the request's
+ * batched read, taken in its commit: risk/limiter.ts), or a {@link Limiter} that consumes at once (Redis).
+ */
+export type LimitsBackend = "commit" | Limiter;
+
+/**
+ * Stage 6: sliding-window rate limits. It runs after every stage that can refuse for free, so only
+ * requests the pipeline would let through are counted, and it is never skipped (safe-listed numbers
+ * and `riskCheck: DISABLE` still count).
  *   START: per client IP, per number per service, and the service's own named buckets
  *          (Twilio's Service Rate Limits) for the values passed at start.
  *   CHECK: per client IP; and wrong guesses of a number per service across verifications (asking for
  *          a new code never resets them), counted per (number, client IP group) so a stranger
  *          spending that budget does not lock the owner out, under a per-number ceiling that still
- *          stops a guesser spread over many addresses. A check is counted before its code is
- *          compared (so concurrent guesses cannot overshoot) and given back by {@link RiskStage.giveBack}
- *          when it was no failed attempt (the right code, or a 60202 retry of a spent verification).
+ *          stops a guesser spread over many addresses. A check is counted as a failed attempt before
+ *          its code is compared (so concurrent guesses cannot overshoot); one that turns out to be no
+ *          failed attempt (the right code, or a 60202 retry of a spent verification) is not counted:
+ *          its wrong-guess limits are tested and not taken (`asNotFailure`), or given back
+ *          ({@link RiskStage.giveBack}) when they were consumed at once.
  * Per-IP limits apply to CLIENT (publishable) keys: an ADMIN key is a trusted backend whose address is
  * its own server's; such a backend passes the end user's IP as a service bucket value instead.
+ *
+ * With the database's counters (`limiter: "commit"`), the stage decides from the request's batched
+ * read and returns the bounded increments that take the limits in the request's commit: no statement
+ * or commit of its own. With Redis it consumes through rate-limiter-flexible before the commit.
  */
-export function limitsStage(deps: { limiter: Limiter; numberKey: NumberKey; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
+export function limitsStage(deps: { limiter: LimitsBackend; numberKey: NumberKey; options?: Partial<LimitsOptions>; log?: Logger }): RiskStage {
   const o: LimitsOptions = { ...DEFAULT_LIMITS, ...deps.options };
-  /** The wrong-guess points each allowed check took, until it is settled. */
+  /** Each request's limits, planned once (its reads and its decision use them). */
+  const plans = new WeakMap<RiskContext, ReturnType<typeof plan>>();
+  const planOf = (ctx: RiskContext) => {
+    let p = plans.get(ctx);
+    if (!p) plans.set(ctx, (p = plan(ctx, o, deps.numberKey)));
+    return p;
+  };
+  const refused = (item: Item, retryAfterMs: number) =>
+    block("RATE_LIMITED", `${item.label}: ${item.spec.max} per ${item.spec.windowMs / 1000}s`, Math.max(1, Math.ceil(retryAfterMs / 1000)));
+
+  if (deps.limiter === "commit") {
+    return {
+      name: "limits",
+      appliesTo: ["START", "CHECK"],
+      fraud: false,
+      reads(ctx: RiskContext): CounterRead[] {
+        const p = planOf(ctx);
+        return "invalid" in p ? [] : p.items.flatMap((i) => limitReads(i.key, i.spec, ctx.now));
+      },
+      evaluate(ctx: RiskContext, reads?: CounterReads) {
+        const p = planOf(ctx);
+        if ("invalid" in p) return invalid("rateLimits", p.invalid);
+        const limits: NonNullable<RiskWrites["limits"]> = [];
+        for (const item of p.items) {
+          const { verdict, take } = decideLimit(item.key, item.spec, 1, ctx.now, reads!);
+          if (!verdict.allowed) return refused(item, verdict.retryAfterMs);
+          limits.push(item.wrongOnly ? { ...take, failedOnly: true } : take);
+        }
+        return limits.length ? { action: "allow", writes: { limits } } : allow;
+      },
+    };
+  }
+
+  const limiter = deps.limiter;
+  /** What each allowed request consumed, until it is settled. */
   const taken = new WeakMap<RiskContext, Item[]>();
   return {
     name: "limits",
     appliesTo: ["START", "CHECK"],
     fraud: false,
     async evaluate(ctx: RiskContext) {
-      const planned = plan(ctx, o, deps.numberKey);
+      const planned = planOf(ctx);
       if ("invalid" in planned) return invalid("rateLimits", planned.invalid);
       if (planned.items.length === 0) return allow;
       try {
-        const r = await consumeAll(deps.limiter, planned.items);
+        const r = await consumeAll(limiter, planned.items);
         if (r.allowed) {
-          const wrongOnly = planned.items.filter((i) => i.wrongOnly);
-          if (wrongOnly.length) taken.set(ctx, wrongOnly);
+          taken.set(ctx, planned.items);
           return allow;
         }
-        const hit = planned.items[r.index]!;
-        return block("RATE_LIMITED", `${hit.label}: ${hit.spec.max} per ${hit.spec.windowMs / 1000}s`, Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+        return refused(planned.items[r.index]!, r.retryAfterMs);
       } catch (err) {
         if (!(err instanceof LimiterUnavailableError)) throw err;
         const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
@@ -118,11 +164,14 @@ export function limitsStage(deps: { limiter: Limiter; numberKey: NumberKey; opti
         return block("SERVICE_UNAVAILABLE", "limiter store unavailable", UNAVAILABLE_RETRY_SECONDS);
       }
     },
-    async giveBack(ctx: RiskContext) {
+    async giveBack(ctx: RiskContext, all = false) {
       const items = taken.get(ctx);
       if (!items) return;
-      taken.delete(ctx);
-      await Promise.all(items.map((i) => deps.limiter.refund(i.key, 1, i.spec)));
+      const back = all ? items : items.filter((i) => i.wrongOnly);
+      const kept = all ? [] : items.filter((i) => !i.wrongOnly);
+      if (kept.length) taken.set(ctx, kept);
+      else taken.delete(ctx);
+      await Promise.all(back.map((i) => limiter.refund(i.key, 1, i.spec)));
     },
   };
 }

@@ -62,25 +62,30 @@ export function capMicros(budgetCents: number, percent: number): number {
  *   they are refused with 60606, and an event and a log line say so; the protected share keeps
  *   serving the countries the service's users are in.
  *
- * The stage reserves the send's price atomically (budget and share tests and the increment in one
- * statement, see SpendStore.reserveSpend), so concurrent starts cannot overshoot together. It runs
- * last, after the limits, so a request refused earlier reserves nothing. A reservation is kept even if
- * the store then refuses the send (e.g. 60203): the guard errs towards the budget. It is never
- * skipped: safe-listed numbers and `riskCheck: DISABLE` still spend money.
+ * The send's price is reserved atomically (the budget and share tests and the increment are one
+ * statement), so concurrent starts cannot overshoot together, and in the start's own commit: the stage
+ * returns the reservation as a bounded write (RiskWrites.spend with `within`), and a commit it does not
+ * fit is refused and decided again. On that retry, and while this instance knows the day's share is
+ * used up, the stage reserves at once instead (its own statement, as a budget at its end needs: the
+ * refusal's figures come from it). It runs last, after the limits, so a request refused earlier reserves
+ * nothing. A reservation made at once is kept even if the store then refuses the send (e.g. 60203):
+ * the guard errs towards the budget. It is never skipped: safe-listed numbers and `riskCheck: DISABLE`
+ * still spend money.
  *
- * The reservation is the one write it makes itself: the budget test and the increment must be one
- * atomic statement. As an observer it plans the charge of a send it did not reserve for (the stage in
- * shadow mode, where it lets an over-budget send through), to its share, committed with the send, so
- * the day's figures stay the true estimate either way.
+ * As an observer it plans the charge of a send it did not reserve for (the stage in shadow mode, where
+ * it lets an over-budget send through), to its share, committed with the send, so the day's figures
+ * stay the true estimate either way.
  */
 export class SpendGuard implements RiskStage, RiskObserver {
   readonly name = "spend";
   readonly appliesTo = ["START"] as const;
   readonly fraud = false;
-  /** Requests whose price this stage reserved; the observer must not charge them twice. */
+  /** Requests whose price this stage reserved (at once or in their commit); the observer must not charge them twice. */
   private readonly reserved = new WeakSet<RiskContext>();
   /** `service:share:day` whose exhaustion this instance already announced. */
   private readonly announced = new Set<string>();
+  /** `service:share:day` this instance saw refused: reserved at once (and refused with figures) until a reservation fits again. */
+  private readonly exhausted = new Set<string>();
 
   constructor(private readonly d: SpendGuardDeps) {}
 
@@ -91,11 +96,20 @@ export class SpendGuard implements RiskStage, RiskObserver {
     const budgetMicros = budgetCents * MICROS_PER_CENT;
     const cap = share === "CAPPED" ? capMicros(budgetCents, percent) : null;
     const day = utcDay(ctx.now);
+    const shareKey = `${ctx.service.id}:${share}:${day}`;
+    if (ctx.retry === 0 && !this.exhausted.has(shareKey) && cost <= budgetMicros && cost <= (cap ?? cost)) {
+      // The common case: the reservation commits with the send, or the commit is refused (retry).
+      this.reserved.add(ctx);
+      return { action: "allow" as const, writes: { spend: { serviceId: ctx.service.id, day, usdMicros: cost, capped: cap !== null, within: { budgetMicros, capMicros: cap } } } };
+    }
     const r = await this.d.spend.reserveSpend({ serviceId: ctx.service.id, day, usdMicros: cost, budgetMicros, capMicros: cap, now: ctx.now });
     if (r.reserved) {
+      this.exhausted.delete(shareKey);
       this.reserved.add(ctx);
       return allow;
     }
+    if (this.exhausted.size > 10_000) this.exhausted.clear();
+    this.exhausted.add(shareKey);
     const untilMidnight = Math.ceil((DAY_MS - (ctx.now % DAY_MS)) / 1000);
     const refusedBy: SpendRefusal = r.refusedBy ?? "BUDGET";
     this.announce(ctx, refusedBy, day, refusedBy === "BUDGET" ? { spent: r.spentMicros, limit: budgetMicros } : { spent: r.cappedMicros, limit: cap ?? 0 }, percent);

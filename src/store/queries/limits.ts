@@ -2,8 +2,8 @@ import type { LimitsStore, PriceOverrideRow, SpendRefusal, SpendRow } from "../l
 import { selectList } from "../schema/define.js";
 import { priceOverrides } from "../schema/tables.js";
 import { cached, writeConfig, type ConfigCache } from "../config-cache.js";
-import { query, run, type Db, type Step } from "../sql/query.js";
-import type { Channel } from "../types.js";
+import { get, query, run, type Db, type Step } from "../sql/query.js";
+import { CommitRefused, type Channel, type RiskWrites } from "../types.js";
 
 const P = selectList(priceOverrides);
 const SPEND = `service_id as "serviceId", day, usd_micros as "usdMicros", sends, capped_usd_micros as "cappedUsdMicros", capped_sends as "cappedSends"`;
@@ -60,9 +60,23 @@ function charge(spend: { serviceId: string; day: string; usdMicros: number; capp
   return { serviceId, day, usdMicros, cappedMicros: capped ? usdMicros : 0, cappedSends: capped ? 1 : 0, now };
 }
 
-/** The unconditional spend charge as a transaction step (a request's commit, store/queries/store.ts). */
-export function* chargeSpend(spend: { serviceId: string; day: string; usdMicros: number; capped?: boolean }, now: number): Generator<Step, void, unknown> {
-  yield* run(q.add, charge(spend, now));
+/**
+ * A request's spend as a transaction step (its commit, store/queries/store.ts): charged unconditionally,
+ * or, with `within`, reserved: the budget tests and the increment are one statement ({@link q.reserve}),
+ * and a send that does not fit throws {@link CommitRefused}, rolling the whole commit back.
+ */
+export function* chargeSpend(spend: NonNullable<RiskWrites["spend"]>, now: number): Generator<Step, void, unknown> {
+  const { within } = spend;
+  if (!within) {
+    yield* run(q.add, charge(spend, now));
+    return;
+  }
+  const capMicros = within.capMicros ?? NO_CAP;
+  // The conflict clause's WHERE does not guard a day's first insert: a send dearer than the whole budget (or share) never fits.
+  const fits = spend.usdMicros <= within.budgetMicros && spend.usdMicros <= capMicros;
+  if (!fits || !(yield* get(q.reserve, { ...charge(spend, now), budgetMicros: within.budgetMicros, capMicros }))) {
+    throw new CommitRefused("spend");
+  }
 }
 
 /**

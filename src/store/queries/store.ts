@@ -164,12 +164,21 @@ function* createOrResendTx(input: StartInput): Generator<Step, CreateOrResendRes
   throw new Error("createOrResend: the pending verification kept changing under it");
 }
 
-/** A request's risk writes as transaction steps: the window-counter increments (one multi-row upsert), a spend charge. */
+/**
+ * A request's risk writes as transaction steps: the window-counter increments and the rate limits
+ * taken (one multi-row upsert), then the spend (a reservation or a charge). Gates last: their rows'
+ * locks (PostgreSQL) are then held for the commit alone. A gate that would be broken throws
+ * CommitRefused and the whole transaction rolls back.
+ */
 function* applyWrites(w: RiskWrites, at: number): Generator<Step, void, unknown> {
-  yield* incrementCounters(w.counts, bucketStart(at, COUNTER_BUCKET_MS));
+  yield* incrementCounters(w.counts, bucketStart(at, COUNTER_BUCKET_MS), w.limits);
   if (w.spend) yield* chargeSpend(w.spend, at);
 }
 
+/** Rolls a check's transaction back when its guarded write matched nothing, carrying the row as it is. */
+class NotCheckable {
+  constructor(readonly row: VerificationRow | null) {}
+}
 
 /**
  * The verification store over either database (store/sql). Every status move is one conditional
@@ -272,19 +281,23 @@ export class SqlStore implements Store {
   }
 
   async commitCheck(input: Parameters<Store["commitCheck"]>[0]): Promise<CheckWriteResult> {
-    const { id, matched, maxCheckAttempts, now, decision, writes, onApproved, events } = input;
-    return this.db.transaction(function* (): Generator<Step, CheckWriteResult, unknown> {
-      // The race gate, as in approve / recordWrongCheck: one guarded UPDATE decides.
-      const row = yield* get(matched ? q.approve : q.wrongCheck, { id, maxCheckAttempts, now });
-      yield* run(q.insertDecision, decision);
-      const approved = row !== undefined && matched;
-      if (approved) yield* run(q.markConverted, { verificationId: id });
-      // The check's counts and, when it approved, the approval's: one statement.
-      yield* applyWrites(approved ? { ...writes, counts: [...writes.counts, ...onApproved.counts] } : writes, now);
-      if (row) yield* enqueueEvents(events, row);
-      if (!row) return { kind: "not_pending", verification: (yield* get(q.verificationById, { id })) ?? null };
-      return approved ? { kind: "approved", verification: row } : { kind: "wrong", verification: row };
-    });
+    const { id, matched, maxCheckAttempts, now, decision, writes, approved, events } = input;
+    try {
+      return await this.db.transaction(function* (): Generator<Step, CheckWriteResult, unknown> {
+        // The race gate, as in approve / recordWrongCheck: one guarded UPDATE decides.
+        const row = yield* get(matched ? q.approve : q.wrongCheck, { id, maxCheckAttempts, now });
+        // Nothing to check any more: write nothing (the caller records the check as it answers it).
+        if (!row) throw new NotCheckable((yield* get(q.verificationById, { id })) ?? null);
+        yield* run(q.insertDecision, decision);
+        if (matched) yield* run(q.markConverted, { verificationId: id });
+        yield* applyWrites(matched ? approved : writes, now);
+        yield* enqueueEvents(events, row);
+        return matched ? { kind: "approved", verification: row } : { kind: "wrong", verification: row };
+      });
+    } catch (err) {
+      if (err instanceof NotCheckable) return { kind: "not_pending", verification: err.row };
+      throw err;
+    }
   }
 
   async commitDecision(decision: RiskDecisionRow, writes: RiskWrites, events?: EventRows<RiskDecisionRow>): Promise<void> {

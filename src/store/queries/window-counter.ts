@@ -1,5 +1,7 @@
 import { bucketStart, type CounterRead, type WindowCounter } from "../../risk/window-counter.js";
-import { query, run, type Db, type Step } from "../sql/query.js";
+import type { Dialect } from "../sql/dialect.js";
+import { all, query, run, type Db, type Step } from "../sql/query.js";
+import { CommitRefused, type BoundedCount } from "../types.js";
 
 /** Bucket width of the database counters (ms): what the detectors' windows are counted in. */
 export const COUNTER_BUCKET_MS = 10_000;
@@ -13,6 +15,10 @@ export interface SqlWindowCounterOptions {
   sweepEveryMs?: number;
 }
 
+const upsertRows = (d: Dialect) =>
+  `insert into risk_counters (key, bucket, n) select key, bucket, n from ${d.rows([["key", "text"], ["bucket", "int"], ["n", "int"]])} as r where true
+   on conflict (key, bucket) do update set n = risk_counters.n + excluded.n`;
+
 const q = {
   incr: query<{ key: string; bucket: number }>(
     "insert into risk_counters (key, bucket, n) values (:key, :bucket, 1) on conflict (key, bucket) do update set n = risk_counters.n + 1",
@@ -20,11 +26,13 @@ const q = {
   /**
    * A request's increments in one multi-row upsert (where true: SQLite's parser needs it before ON
    * CONFLICT in an INSERT … SELECT). Rows go in key order, so two concurrent batches on PostgreSQL
-   * lock their common rows in the same order.
+   * lock their common rows in the same order. With RETURNING (`incrManyReturning`) when some of them
+   * are bounded (rate limits taken in the commit): each row's total after this request's increment,
+   * under the row's lock, which is what the bound is tested on.
    */
-  incrMany: query<{ key: string[]; n: number[]; bucket: number }>(
-    (d) => `insert into risk_counters (key, bucket, n) select key, ${d.int(":bucket")}, n from ${d.rows([["key", "text"], ["n", "int"]])} as r where true
-     on conflict (key, bucket) do update set n = risk_counters.n + excluded.n`,
+  incrMany: query<{ key: string[]; bucket: number[]; n: number[] }>((d) => upsertRows(d)),
+  incrManyReturning: query<{ key: string[]; bucket: number[]; n: number[] }, { key: string; bucket: number; n: number }>(
+    (d) => `${upsertRows(d)} returning key, bucket, n`,
   ),
   count: query<{ key: string; from: number; to: number }, { n: number }>(
     "select coalesce(sum(n), 0) as n from risk_counters where key = :key and bucket >= :from and bucket <= :to",
@@ -109,13 +117,31 @@ export class SqlWindowCounter implements WindowCounter {
 
 /**
  * One request's counter increments as one statement of a transaction (SqlWindowCounter.incrMany, and
- * the request's commit in store/queries/store.ts). A statement may not update one row twice
- * (PostgreSQL), so repeated keys are summed.
+ * the request's commit in store/queries/store.ts): the events of `keys` in the request's `bucket`, and
+ * the `bounded` increments (its rate limits) at their own buckets, each tested against its bound on
+ * the total the statement returns: one over it throws {@link CommitRefused}, which rolls the whole
+ * transaction back. A statement may not update one row twice (PostgreSQL), so repeated rows are summed.
  */
-export function* incrementCounters(keys: readonly string[], bucket: number): Generator<Step, void, unknown> {
-  if (keys.length === 0) return;
-  const perKey = new Map<string, number>();
-  for (const key of keys) perKey.set(key, (perKey.get(key) ?? 0) + 1);
-  const sorted = [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  yield* run(q.incrMany, { key: sorted.map(([k]) => k), n: sorted.map(([, n]) => n), bucket });
+export function* incrementCounters(keys: readonly string[], bucket: number, bounded: readonly BoundedCount[] = []): Generator<Step, void, unknown> {
+  if (keys.length === 0 && bounded.length === 0) return;
+  const rows = new Map<string, { key: string; bucket: number; n: number }>();
+  const add = (key: string, b: number, n: number) => {
+    const id = `${b}:${key}`;
+    const row = rows.get(id);
+    if (row) row.n += n;
+    else rows.set(id, { key, bucket: b, n });
+  };
+  for (const key of keys) add(key, bucket, 1);
+  for (const t of bounded) add(t.key, t.bucket, t.add);
+  const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.bucket - b.bucket));
+  const params = { key: sorted.map((r) => r.key), bucket: sorted.map((r) => r.bucket), n: sorted.map((r) => r.n) };
+  if (bounded.length === 0) {
+    yield* run(q.incrMany, params);
+    return;
+  }
+  const totals = new Map((yield* all(q.incrManyReturning, params)).map((r) => [`${r.bucket}:${r.key}`, r.n]));
+  for (const t of bounded) {
+    // A row counted by other increments of this statement too is tested on the whole total: stricter, never looser.
+    if ((totals.get(`${t.bucket}:${t.key}`) ?? Number.POSITIVE_INFINITY) > t.max) throw new CommitRefused("limits");
+  }
 }
